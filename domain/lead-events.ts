@@ -1,0 +1,142 @@
+/**
+ * Everything that ever happens to a lead, named in the past tense. The workflow folds these into state
+ * with `evolve`; the read model is a projection of them. Timestamps are ISO strings so events stay plain
+ * JSON inside Temporal payloads and the database. `seq` is per lead and keeps counting across
+ * continue-as-new, which is what makes `(lead_id, seq)` a safe idempotency key for the projection.
+ */
+
+export const leadStages = ['inquiry', 'mql', 'sal', 'sql', 'won', 'disqualified', 'recycled'] as const;
+export type LeadStage = (typeof leadStages)[number];
+
+export const openStages: readonly LeadStage[] = ['inquiry', 'mql', 'sal', 'sql', 'recycled'];
+export const closedStages: readonly LeadStage[] = ['won', 'disqualified'];
+
+export const rejectReasons = [
+  'not_ready',
+  'no_budget',
+  'bad_timing',
+  'bad_contact_data',
+  'not_a_fit',
+  'competitor',
+  'spam',
+  'duplicate',
+] as const;
+export type RejectReason = (typeof rejectReasons)[number];
+
+export const recycleReasons = [
+  'not_ready',
+  'no_budget',
+  'bad_timing',
+  'bad_contact_data',
+  'bant_gaps',
+  'not_now',
+  'sla_expired',
+] as const;
+export type RecycleReason = (typeof recycleReasons)[number];
+
+export const bantCriteria = ['budget', 'authority', 'need', 'timeline'] as const;
+export type BantCriterion = (typeof bantCriteria)[number];
+
+export type SlaKind = 'mql' | 'sal';
+
+/** What a person told us about themselves; every field but email is optional and may arrive later. */
+export interface LeadProfile {
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  phone?: string;
+  company?: string;
+  companyDomain?: string;
+  jobTitle?: string;
+  seniority?: string;
+  industry?: string;
+  employeeCount?: number;
+  annualRevenue?: number;
+  /** ISO 3166-1 alpha-2. */
+  country?: string;
+  productInterest?: string;
+}
+
+export interface LeadSource {
+  channel?: string;
+  campaign?: string;
+}
+
+interface EventBase<T extends string, D> {
+  type: T;
+  /** Per-lead sequence number, 1-based, monotonic across continue-as-new. */
+  seq: number;
+  occurredAt: string;
+  data: D;
+}
+
+export type LeadCaptured = EventBase<'LeadCaptured', { leadId: string; profile: LeadProfile; source?: LeadSource }>;
+export type FormFilled = EventBase<
+  'FormFilled',
+  {
+    formType: string;
+    profile: LeadProfile;
+    source?: LeadSource;
+    fitScore: number;
+    engagementScore: number;
+    /** The form was an explicit request to talk to sales (policy's hand-raiser form types). */
+    handRaise: boolean;
+  }
+>;
+export type EngagementRecorded = EventBase<
+  'EngagementRecorded',
+  { engagementType: string; engagementId?: string; at: string; points: number; engagementScore: number }
+>;
+export type LeadBecameMql = EventBase<
+  'LeadBecameMql',
+  { via: 'score' | 'hand_raiser'; fitScore: number; engagementScore: number; mqlCycle: number; policyVersion: string }
+>;
+export type LeadAssigned = EventBase<
+  'LeadAssigned',
+  { owner: string; slaKind: SlaKind; slaDueAt: string; remindAt: string; assignment: number }
+>;
+export type SlaReminderSent = EventBase<'SlaReminderSent', { owner: string; slaKind: SlaKind; slaDueAt: string }>;
+export type SlaBreached = EventBase<
+  'SlaBreached',
+  { owner: string; slaKind: SlaKind; slaDueAt: string; breach: number; escalateTo: string }
+>;
+export type LeadAccepted = EventBase<'LeadAccepted', { rep: string; slaDueAt: string; remindAt: string }>;
+export type LeadRejected = EventBase<'LeadRejected', { rep: string; reason: RejectReason; note?: string }>;
+export type LeadQualified = EventBase<
+  'LeadQualified',
+  { rep: string; bant: Record<BantCriterion, boolean>; note?: string; opportunityId: string }
+>;
+export type LeadRecycled = EventBase<
+  'LeadRecycled',
+  {
+    reason: RecycleReason;
+    from: LeadStage;
+    by?: string;
+    needsDataRepair: boolean;
+    bantGaps?: BantCriterion[];
+    coolOffUntil: string;
+  }
+>;
+export type LeadWon = EventBase<'LeadWon', { rep: string }>;
+export type LeadLost = EventBase<'LeadLost', { rep: string; reason: string }>;
+export type LeadDisqualified = EventBase<'LeadDisqualified', { by: string; reason: string; from: LeadStage }>;
+export type LeadUnsubscribed = EventBase<'LeadUnsubscribed', Record<string, never>>;
+
+export type LeadEvent =
+  | LeadCaptured
+  | FormFilled
+  | EngagementRecorded
+  | LeadBecameMql
+  | LeadAssigned
+  | SlaReminderSent
+  | SlaBreached
+  | LeadAccepted
+  | LeadRejected
+  | LeadQualified
+  | LeadRecycled
+  | LeadWon
+  | LeadLost
+  | LeadDisqualified
+  | LeadUnsubscribed;
+
+export type LeadEventType = LeadEvent['type'];

@@ -503,9 +503,9 @@ function filled(value: string | undefined): boolean {
 function mergeProfile(current: LeadProfile, update: Partial<LeadProfile> & { email: string }): LeadProfile {
   const merged: LeadProfile = { ...current };
   for (const [key, value] of Object.entries(update) as [keyof LeadProfile, unknown][]) {
-    if (value === undefined || value === null || value === '') continue;
+    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) continue;
     (merged as unknown as Record<string, unknown>)[key] = value;
   }
-  merged.email = normaliseEmail(update.email || current.email);
+  merged.email = normaliseEmail(filled(update.email) ? update.email : current.email);
   return merged;
 }

@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities, type EventSink, type LeadNotification, type RecordEventsInput } from '../../activities';
+import { LEAD_TASK_QUEUE } from '../../workflows/lead.messages';
+import { leadSearchAttributeKeys } from '../../workflows/lead.search-attributes';
+
+const root = path.resolve(__dirname, '../..');
+
+let binaries: { cli: string; testServer: string } | undefined;
+
+/** The real Temporal binaries, provided by the same script CI and `npm start` use. */
+export function temporalBinaries(): { cli: string; testServer: string } {
+  if (!binaries) {
+    const out = execFileSync('bash', [path.join(root, 'scripts/temporal-tools.sh'), '--print'], { encoding: 'utf8' });
+    const vars = Object.fromEntries(out.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+    binaries = { cli: vars.TEMPORAL_CLI!, testServer: vars.TEMPORAL_TEST_SERVER! };
+  }
+  return binaries;
+}
+
+let runtimeInstalled = false;
+/** Keep the SDK's own logging to warnings so test output stays readable. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalBinaries().testServer } },
+  });
+  // The time-skipping server refuses unknown search attributes just like a real namespace does.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      leadSearchAttributeKeys.map((k) => [k.name, indexedValueType[k.type]]),
+    ),
+  });
+  return env;
+}
+
+const indexedValueType: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  DATETIME: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+};
+
+export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalBinaries().cli },
+      searchAttributes: leadSearchAttributeKeys,
+      extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true'],
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+/** What the test worker's activities saw: every recorded event batch and every notification. */
+export class Recorder implements EventSink {
+  readonly batches: RecordEventsInput[] = [];
+  readonly notifications: LeadNotification[] = [];
+  async append(input: RecordEventsInput): Promise<void> {
+    this.batches.push({ leadId: input.leadId, events: input.events });
+  }
+  events(leadId?: string) {
+    return this.batches.filter((b) => !leadId || b.leadId === leadId).flatMap((b) => b.events);
+  }
+  readonly fetch: typeof fetch = async (_url, init) => {
+    this.notifications.push(JSON.parse(String(init?.body)) as LeadNotification);
+    return new Response(null, { status: 204 });
+  };
+}
+
+export async function createTestWorker(env: TestWorkflowEnvironment, recorder = new Recorder(), taskQueue = LEAD_TASK_QUEUE) {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({
+      eventSink: recorder,
+      notify: { webhookUrl: 'http://notifications.invalid/hook', webhookSecret: 'test', fetch: recorder.fetch },
+    }),
+  });
+  return { worker, recorder };
+}

@@ -1,0 +1,67 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  AcceptLead,
+  CloseLead,
+  DisqualifyLead,
+  EngagementInput,
+  FillForm,
+  QualifyLead,
+  RejectLead,
+} from '../domain/lead-commands';
+import type { CommandRefusal } from '../domain/lead-decider';
+import type { LeadStage } from '../domain/lead-events';
+import type { LeadPolicy } from '../domain/lead-policy';
+import type { LeadState } from '../domain/lead-state';
+
+/**
+ * The lead workflow's public contract. Names are stable strings: renaming one breaks running
+ * workflows and every client, so add new messages instead of renaming old ones.
+ */
+
+export const LEAD_TASK_QUEUE = 'leads';
+export const LEAD_WORKFLOW_TYPE = 'leadWorkflow';
+
+export interface LeadWorkflowInput {
+  leadId: string;
+  policy: LeadPolicy;
+  /** State carried over continue-as-new (absent on the first run). */
+  snapshot?: LeadState;
+  /** Engagement signals received but not yet processed when the previous run continued-as-new. */
+  pendingEngagements?: EngagementInput[];
+  /** Unsubscribe received but not yet processed when the previous run continued-as-new. */
+  pendingUnsubscribe?: boolean;
+}
+
+export type Without<T, K extends keyof T> = Omit<T, K>;
+export type FillFormInput = Without<FillForm, 'type'>;
+export type AcceptInput = Without<AcceptLead, 'type'>;
+export type RejectInput = Without<RejectLead, 'type'>;
+export type QualifyInput = Without<QualifyLead, 'type'>;
+export type CloseInput = Without<CloseLead, 'type'>;
+export type DisqualifyInput = Without<DisqualifyLead, 'type'>;
+
+export interface FormAnswer {
+  leadId: string;
+  /** True when this form fill captured the lead (it did not exist before). */
+  created: boolean;
+  stage: LeadStage;
+}
+
+/** Failure type carried by a refused command (ApplicationFailure.type); details[0] is the refusal. */
+export const COMMAND_REFUSED = 'CommandRefused';
+/** Failure type for a command whose payload does not match its schema; details[0] lists the issues. */
+export const INVALID_COMMAND = 'InvalidCommand';
+export type { CommandRefusal };
+
+export const submitFormUpdate = defineUpdate<FormAnswer, [FillFormInput]>('submitForm');
+export const acceptUpdate = defineUpdate<LeadState, [AcceptInput]>('accept');
+export const rejectUpdate = defineUpdate<LeadState, [RejectInput]>('reject');
+export const qualifyUpdate = defineUpdate<LeadState, [QualifyInput]>('qualify');
+export const closeUpdate = defineUpdate<LeadState, [CloseInput]>('close');
+export const disqualifyUpdate = defineUpdate<LeadState, [DisqualifyInput]>('disqualify');
+
+/** High volume and fire-and-forget: one signal may carry a batch. */
+export const engagementSignal = defineSignal<[{ engagements: EngagementInput[] }]>('recordEngagement');
+export const unsubscribeSignal = defineSignal<[]>('unsubscribe');
+
+export const leadStateQuery = defineQuery<LeadState>('leadState');

@@ -11,7 +11,7 @@ const isoTimestamp = z.iso.datetime({ offset: true });
 const note = z.string().max(2000);
 
 export const leadProfileSchema = z.object({
-  email: z.email().max(320),
+  email: z.string().trim().max(320).pipe(z.email()),
   firstName: z.string().max(200).optional(),
   lastName: z.string().max(200).optional(),
   phone: z.string().max(50).optional(),

@@ -38,7 +38,7 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(
-      leadSearchAttributeKeys.map((k) => [k.name, indexedValueType[k.type]]),
+      leadSearchAttributeKeys.map((k) => [k.name, indexedValueType[k.type]!]),
     ),
   });
   return env;

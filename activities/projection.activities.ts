@@ -13,8 +13,9 @@ export interface EventSink {
 
 /** Until the read model exists, events are structured log lines. */
 export const logEventSink: EventSink = {
-  async append({ leadId, events, workflowRunId }) {
+  append({ leadId, events, workflowRunId }) {
     for (const e of events) log.info('lead event', { leadId, workflowRunId, seq: e.seq, type: e.type });
+    return Promise.resolve();
   },
 };
 

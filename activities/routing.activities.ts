@@ -20,10 +20,10 @@ export function createRoutingActivities() {
   let position = 0;
   const answered = new Map<string, string>();
   return {
-    async assignOwner(input: AssignOwnerInput): Promise<string> {
+    assignOwner(input: AssignOwnerInput): Promise<string> {
       const key = `${input.leadId}:${input.mqlCycle}:${input.stage}:${input.assignment}`;
       const known = answered.get(key);
-      if (known) return known;
+      if (known) return Promise.resolve(known);
       const pool = input.candidates.filter((rep) => !input.exclude.includes(rep));
       let owner = input.fallback;
       if (pool.length > 0) {
@@ -32,7 +32,7 @@ export function createRoutingActivities() {
       }
       answered.set(key, owner);
       if (answered.size > 10_000) answered.delete(answered.keys().next().value!);
-      return owner;
+      return Promise.resolve(owner);
     },
   };
 }

@@ -56,7 +56,7 @@ const MAY_20 = '2025-05-20T09:00:00.000Z';
 const policy = defaultLeadPolicy;
 
 function withPolicy(change: (p: LeadPolicy) => void): LeadPolicy {
-  const copy = structuredClone(defaultLeadPolicy) as LeadPolicy;
+  const copy = structuredClone(defaultLeadPolicy);
   change(copy);
   return copy;
 }
@@ -1297,7 +1297,7 @@ describe('nextTimer', () => {
         continue;
       }
       fired.push(timer.command);
-      const outcome = lead.when({ type: timer.command } as LeadCommand, timer.at);
+      const outcome = lead.when({ type: timer.command }, timer.at);
       expect(outcome.decision.ok).toBe(true);
       lead = given(...lead.history, ...outcome.events);
       if (timer.command === 'Reevaluate') break;

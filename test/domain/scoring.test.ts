@@ -4,7 +4,7 @@ import { emailDomain, engagementPoints, explainFit, fitScore, normaliseEmail } f
 const policy = defaultLeadPolicy;
 
 function withPolicy(change: (p: LeadPolicy) => void): LeadPolicy {
-  const copy = structuredClone(defaultLeadPolicy) as LeadPolicy;
+  const copy = structuredClone(defaultLeadPolicy);
   change(copy);
   return copy;
 }

@@ -23,7 +23,7 @@ export function temporalBinaries(): { cli: string; testServer: string } {
 
 let runtimeInstalled = false;
 /** Keep the SDK's own logging to warnings so test output stays readable. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('WARN') });

@@ -1,0 +1,125 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { leadIdForEmail } from '../../client/lead-id';
+import { defaultLeadPolicy, type LeadPolicy } from '../../domain/lead-policy';
+import { leadWorkflow } from '../../workflows';
+import {
+  acceptUpdate,
+  closeUpdate,
+  engagementSignal,
+  LEAD_TASK_QUEUE,
+  leadStateQuery,
+  qualifyUpdate,
+  rejectUpdate,
+  submitFormUpdate,
+  type FillFormInput,
+} from '../../workflows/lead.messages';
+
+/**
+ * Journeys whose histories are recorded under test/replay/histories and replayed in CI, so a change
+ * to the workflow that would break running leads fails the build. Each one covers a path through the
+ * workflow's code: timers, reassignment, hand-back, every kind of Update, recycling, continue-as-new.
+ */
+
+export type LeadHandle = WorkflowHandle<typeof leadWorkflow>;
+
+export const handRaiserForm = (email: string): FillFormInput => ({
+  formType: 'demo_request',
+  profile: {
+    email,
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    phone: '+44 20 7946 0000',
+    company: 'Analytical Engines Ltd',
+    country: 'GB',
+    productInterest: 'lead routing',
+    seniority: 'vp',
+    employeeCount: 1200,
+    industry: 'software',
+  },
+  source: { channel: 'paid_search', campaign: 'q4-demo' },
+});
+
+export async function startLead(
+  env: TestWorkflowEnvironment,
+  email: string,
+  policy: LeadPolicy = defaultLeadPolicy,
+): Promise<LeadHandle> {
+  const leadId = leadIdForEmail(email);
+  return env.client.workflow.start(leadWorkflow, {
+    taskQueue: LEAD_TASK_QUEUE,
+    workflowId: leadId,
+    args: [{ leadId, policy }],
+  });
+}
+
+export const scenarios: Record<string, (env: TestWorkflowEnvironment) => Promise<LeadHandle>> = {
+  /** Reminder at 18 h, breach and reassignment at 24 h, hand-back to marketing at 48 h. */
+  async 'mql-sla-expired'(env) {
+    const h = await startLead(env, 'sla-expired@replay.example');
+    await h.executeUpdate(submitFormUpdate, { args: [handRaiserForm('sla-expired@replay.example')] });
+    await env.sleep('49 hours');
+    await h.query(leadStateQuery);
+    return h;
+  },
+  /** Accepted at 23 h (cancelling the MQL timers), then the SAL window breaches and hands back. */
+  async 'accepted-then-sal-expired'(env) {
+    const h = await startLead(env, 'sal-expired@replay.example');
+    await h.executeUpdate(submitFormUpdate, { args: [handRaiserForm('sal-expired@replay.example')] });
+    await env.sleep('23 hours');
+    const { owner } = await h.query(leadStateQuery);
+    await h.executeUpdate(acceptUpdate, { args: [{ rep: owner ?? 'rep-ada' }] });
+    await env.sleep('11 days');
+    await h.query(leadStateQuery);
+    return h;
+  },
+  /** Inquiry, engagement to MQL, accept, qualify, won: the workflow completes. */
+  async 'journey-won'(env) {
+    const email = 'won@replay.example';
+    const h = await startLead(env, email);
+    await h.executeUpdate(submitFormUpdate, { args: [{ ...handRaiserForm(email), formType: 'content_download' }] });
+    const at = new Date().toISOString();
+    await h.signal(engagementSignal, {
+      engagements: [
+        { type: 'pricing_page_view', occurredAt: at, id: 'e1' },
+        { type: 'webinar_attended', occurredAt: at, id: 'e2' },
+      ],
+    });
+    await env.sleep('1 hour');
+    await h.executeUpdate(acceptUpdate, { args: [{ rep: 'rep-grace' }] });
+    await h.executeUpdate(qualifyUpdate, {
+      args: [{ rep: 'rep-grace', budget: true, authority: true, need: true, timeline: true }],
+    });
+    await h.executeUpdate(closeUpdate, { args: [{ rep: 'rep-grace', outcome: 'won' }] });
+    await h.result();
+    return h;
+  },
+  /** Rejected for bad contact data (recycled), re-qualifies after the cool-off, then is disqualified. */
+  async 'recycled-requalified-disqualified'(env) {
+    const email = 'recycled@replay.example';
+    const h = await startLead(env, email);
+    await h.executeUpdate(submitFormUpdate, { args: [handRaiserForm(email)] });
+    await h.executeUpdate(rejectUpdate, { args: [{ rep: 'rep-ada', reason: 'bad_contact_data', note: 'phone dead' }] });
+    await env.sleep('31 days');
+    await h.executeUpdate(submitFormUpdate, {
+      args: [{ ...handRaiserForm(email), profile: { ...handRaiserForm(email).profile, phone: '+44 20 7946 0999' } }],
+    });
+    await h.executeUpdate(rejectUpdate, { args: [{ rep: 'rep-linus', reason: 'competitor' }] });
+    await h.result();
+    return h;
+  },
+  /** Enough engagement to continue-as-new twice under a small history cap. */
+  async 'continue-as-new'(env) {
+    const email = 'busy@replay.example';
+    const h = await startLead(env, email, { ...defaultLeadPolicy, maxHistoryEvents: 200 });
+    await h.executeUpdate(submitFormUpdate, { args: [{ ...handRaiserForm(email), formType: 'newsletter' }] });
+    for (let i = 0; i < 300; i++) {
+      await h.signal(engagementSignal, {
+        engagements: [{ type: i % 2 ? 'page_view' : 'email_open', occurredAt: new Date().toISOString(), id: `p${i}` }],
+      });
+    }
+    await env.sleep('1 minute');
+    await h.query(leadStateQuery);
+    return h;
+  },
+};

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -210,6 +211,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
       });
     }
 
+    // A timer-driven change in this pass (an SLA breach that reassigns, a cool-off ending in an MQL)
+    // can leave the lead waiting for an owner after the owner step above already ran: go round again
+    // now instead of parking until some unrelated message arrives. Patched so histories recorded
+    // before this fix (which parked here) still replay.
+    if (needsOwner(state) && patched(ASSIGN_OWNER_AFTER_TIMER_PATCH)) continue;
+
     const armedAtSeq = state.seq;
     const hasWork = (): boolean =>
       (pendingEngagements.length > 0 && state.seq > 0) ||
@@ -224,6 +231,9 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
     }
   }
 }
+
+/** patched() id of the fix that assigns an owner right after a timer-driven breach or MQL. */
+const ASSIGN_OWNER_AFTER_TIMER_PATCH = 'assign-owner-after-timer';
 
 function throwIfRefused(decision: Decision): void {
   if (decision.ok) return;

@@ -8,6 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
 import { createTestWorker, createTimeSkippingEnv } from '../support/temporal-env';
 import { scenarios } from './scenarios';
 
@@ -21,15 +22,13 @@ async function main(): Promise<void> {
         if (only.length > 0 && !only.includes(name)) continue;
         const first = await run(env);
         // Follow the continue-as-new chain so every run of the journey is kept.
-        let runId: string | undefined = (await first.describe()).runId;
-        const firstRunId = first.firstExecutionRunId;
-        runId = firstRunId;
+        let runId: string | undefined = first.firstExecutionRunId;
         for (let n = 1; runId; n++) {
-          const history = await env.client.workflow.getHandle(first.workflowId, runId).fetchHistory();
+          const history: temporal.api.history.v1.IHistory = await env.client.workflow.getHandle(first.workflowId, runId).fetchHistory();
           const file = path.join(__dirname, 'histories', `${name}${n > 1 ? `.run-${n}` : ''}.json`);
-          await writeFile(file, historyToJSON(history) + '\n');
+          await writeFile(file, historyToJSON(history as temporal.api.history.v1.History) + '\n');
           console.log(`recorded ${path.relative(process.cwd(), file)} (${history.events?.length} events)`);
-          const last = history.events?.[history.events.length - 1];
+          const last: temporal.api.history.v1.IHistoryEvent | undefined = history.events?.[history.events.length - 1];
           runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
         }
       }

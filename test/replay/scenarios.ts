@@ -1,4 +1,4 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { leadIdForEmail } from '../../client/lead-id';
 import { defaultLeadPolicy, type LeadPolicy } from '../../domain/lead-policy';
@@ -21,7 +21,7 @@ import {
  * workflow's code: timers, reassignment, hand-back, every kind of Update, recycling, continue-as-new.
  */
 
-export type LeadHandle = WorkflowHandle<typeof leadWorkflow>;
+export type LeadHandle = WorkflowHandleWithFirstExecutionRunId<typeof leadWorkflow>;
 
 export const handRaiserForm = (email: string): FillFormInput => ({
   formType: 'demo_request',

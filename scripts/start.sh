@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One command to try Leadflow locally: a persisted Temporal dev server (Web UI on :8233) with the lead
+# search attributes, and the lead worker. Ctrl-C stops both.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+eval "$(bash scripts/temporal-tools.sh --print)"
+data_dir="${LEADFLOW_DATA_DIR:-$root/.data}"
+mkdir -p "$data_dir"
+port="${TEMPORAL_PORT:-7233}"
+ui_port="${TEMPORAL_UI_PORT:-8233}"
+attrs=(LeadStage=Keyword LeadOwner=Keyword SlaDueAt=Datetime FitScore=Int EngagementScore=Int)
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
+  flags=(); for a in "${attrs[@]}"; do flags+=(--search-attribute "$a"); done
+  "$TEMPORAL_CLI" server start-dev --db-filename "$data_dir/temporal.db" --port "$port" --ui-port "$ui_port" \
+    --dynamic-config-value frontend.enableExecuteMultiOperation=true --log-level warn "${flags[@]}" \
+    >"$data_dir/temporal.log" 2>&1 &
+  pids+=($!)
+  export TEMPORAL_ADDRESS="localhost:$port"
+  for _ in $(seq 1 60); do
+    "$TEMPORAL_CLI" operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && break
+    kill -0 "${pids[0]}" 2>/dev/null || { echo "Temporal dev server exited; see $data_dir/temporal.log" >&2; exit 1; }
+    sleep 1
+  done
+  # --search-attribute only applies when the database file is new; register any that are missing.
+  for a in "${attrs[@]}"; do
+    "$TEMPORAL_CLI" operator search-attribute create --address "$TEMPORAL_ADDRESS" --name "${a%%=*}" --type "${a#*=}" \
+      >/dev/null 2>&1 || true
+  done
+  echo "Temporal dev server on $TEMPORAL_ADDRESS, Web UI at http://localhost:$ui_port (data in $data_dir)"
+fi
+
+npm run --silent build
+NODE_ENV="${NODE_ENV:-production}" node dist/worker/main.js &
+pids+=($!)
+wait -n "${pids[@]}"

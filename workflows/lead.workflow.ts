@@ -10,7 +10,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { z } from 'zod';
+import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
 import type { LeadActivities, LeadNotification } from '../activities';
 import type { EngagementInput, LeadCommand } from '../domain/lead-commands';
 import {
@@ -74,7 +75,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   const notifications = new Set<Promise<void>>();
 
   async function apply(command: LeadCommand): Promise<Decision> {
-    const decision = decide(command, state, new Date().toISOString(), policy);
+    const decision = decide(command, state, nowIso(), policy);
     if (!decision.ok || decision.events.length === 0) return decision;
     await recordEvents({ leadId: state.leadId, events: decision.events });
     for (const event of decision.events) state = evolve(state, event);
@@ -93,57 +94,51 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
     void p.finally(() => notifications.delete(p));
   }
 
-  /** Validator + handler pair for a sales decision: refused commands never reach the history. */
-  function salesUpdate<I extends object>(
-    parse: (cmd: unknown) => { success: true; data: LeadCommand } | { success: false; error: { issues: unknown[] } },
+  /** An Update's payload as a command; a payload that does not match its schema is refused. */
+  function commandFrom(schema: z.ZodType<LeadCommand>, type: LeadCommand['type'], args: object): LeadCommand {
+    const parsed = schema.safeParse({ ...args, type });
+    if (parsed.success) return parsed.data;
+    throw ApplicationFailure.create({
+      type: INVALID_COMMAND,
+      message: `${type} payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      details: [parsed.error.issues],
+      nonRetryable: true,
+    });
+  }
+
+  /**
+   * The validator runs the decider against the current state, so a refused command never reaches the
+   * history. The handler decides again under the lock: the stage may have moved while it waited.
+   */
+  function commandUpdate<I extends object, R>(
+    def: UpdateDefinition<R, [I]>,
+    schema: z.ZodType<LeadCommand>,
     type: LeadCommand['type'],
-  ) {
-    const toCommand = (args: I): LeadCommand => {
-      const parsed = parse({ ...args, type });
-      if (!parsed.success) {
-        throw ApplicationFailure.create({
-          type: INVALID_COMMAND,
-          message: `${type} payload is invalid`,
-          details: [parsed.error.issues],
-          nonRetryable: true,
-        });
-      }
-      return parsed.data;
-    };
-    return {
-      validator: (args: I): void => {
-        throwIfRefused(decide(toCommand(args), state, new Date().toISOString(), policy));
-      },
-      handler: (args: I): Promise<LeadState> =>
+    answer: (state: LeadState, wasCaptured: boolean) => R,
+  ): void {
+    setHandler(
+      def,
+      (args: I) =>
         lock.run(async () => {
-          // The stage may have moved while this update waited for the lock: decide again.
-          throwIfRefused(await apply(toCommand(args)));
-          return state;
+          const wasCaptured = state.seq > 0;
+          throwIfRefused(await apply(commandFrom(schema, type, args)));
+          return answer(state, wasCaptured);
         }),
-    };
+      { validator: (args: I) => throwIfRefused(decide(commandFrom(schema, type, args), state, nowIso(), policy)) },
+    );
   }
 
-  for (const [def, schema, type] of [
-    [acceptUpdate, acceptLeadSchema, 'AcceptLead'],
-    [rejectUpdate, rejectLeadSchema, 'RejectLead'],
-    [qualifyUpdate, qualifyLeadSchema, 'QualifyLead'],
-    [closeUpdate, closeLeadSchema, 'CloseLead'],
-    [disqualifyUpdate, disqualifyLeadSchema, 'DisqualifyLead'],
-  ] as const) {
-    const { validator, handler } = salesUpdate<object>((c) => schema.safeParse(c) as never, type);
-    setHandler(def as typeof acceptUpdate, handler as never, { validator: validator as never });
-  }
-
-  const formUpdate = salesUpdate<object>((c) => fillFormSchema.safeParse(c) as never, 'FillForm');
-  setHandler(
-    submitFormUpdate,
-    async (form) => {
-      const created = state.seq === 0;
-      const after = await formUpdate.handler(form);
-      return { leadId: after.leadId, created, stage: after.stage };
-    },
-    { validator: formUpdate.validator },
-  );
+  const newState = (s: LeadState): LeadState => s;
+  commandUpdate(acceptUpdate, acceptLeadSchema, 'AcceptLead', newState);
+  commandUpdate(rejectUpdate, rejectLeadSchema, 'RejectLead', newState);
+  commandUpdate(qualifyUpdate, qualifyLeadSchema, 'QualifyLead', newState);
+  commandUpdate(closeUpdate, closeLeadSchema, 'CloseLead', newState);
+  commandUpdate(disqualifyUpdate, disqualifyLeadSchema, 'DisqualifyLead', newState);
+  commandUpdate(submitFormUpdate, fillFormSchema, 'FillForm', (s, wasCaptured) => ({
+    leadId: s.leadId,
+    created: !wasCaptured,
+    stage: s.stage,
+  }));
 
   setHandler(engagementSignal, ({ engagements }) => {
     pendingEngagements.push(...engagements);
@@ -185,7 +180,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
       }
       const timer = nextTimer(state);
       const key = timer && `${timer.command}@${timer.at}`;
-      if (timer && key !== spentTimer && isDue(timer.at, new Date().toISOString())) {
+      if (timer && key !== spentTimer && isDue(timer.at, nowIso())) {
         const seqBefore = state.seq;
         await apply({ type: timer.command });
         if (state.seq === seqBefore) spentTimer = key;
@@ -234,6 +229,11 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
 
 /** patched() id of the fix that assigns an owner right after a timer-driven breach or MQL. */
 const ASSIGN_OWNER_AFTER_TIMER_PATCH = 'assign-owner-after-timer';
+
+/** Workflow time: deterministic, taken from the history on replay. */
+function nowIso(): string {
+  return new Date().toISOString();
+}
 
 function throwIfRefused(decision: Decision): void {
   if (decision.ok) return;

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
         for (let n = 1; runId; n++) {
           const history: temporal.api.history.v1.IHistory = await env.client.workflow.getHandle(first.workflowId, runId).fetchHistory();
           const file = path.join(__dirname, 'histories', `${name}${n > 1 ? `.run-${n}` : ''}.json`);
-          await writeFile(file, historyToJSON(history as temporal.api.history.v1.History) + '\n');
+          await writeFile(file, historyToJSON(history) + '\n');
           console.log(`recorded ${path.relative(process.cwd(), file)} (${history.events?.length} events)`);
           const last: temporal.api.history.v1.IHistoryEvent | undefined = history.events?.[history.events.length - 1];
           runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;

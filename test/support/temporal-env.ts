@@ -78,7 +78,7 @@ export class Recorder implements EventSink {
     return this.batches.filter((b) => !leadId || b.leadId === leadId).flatMap((b) => b.events);
   }
   readonly fetch: typeof fetch = async (_url, init) => {
-    this.notifications.push(JSON.parse(String(init?.body)) as LeadNotification);
+    this.notifications.push(JSON.parse(typeof init?.body === 'string' ? init.body : '{}') as LeadNotification);
     return new Response(null, { status: 204 });
   };
 }

@@ -216,8 +216,10 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
       );
     case 'FormFilled': {
       const gained = event.data.engagementScore - s.engagementScore;
+      const repaired = s.recycle?.needsDataRepair === true && contactDataChanged(s.profile, event.data.profile);
       return {
         ...s,
+        recycle: repaired && s.recycle ? { ...s.recycle, needsDataRepair: false } : s.recycle,
         profile: event.data.profile,
         source: event.data.source ?? s.source,
         fitScore: event.data.fitScore,
@@ -375,6 +377,8 @@ export function mqlReadiness(
     blockedBy.push(`cool_off_until:${state.recycle.coolOffUntil}`);
   }
   for (const f of missingHandoffFields(state.profile, policy)) blockedBy.push(`missing:${f}`);
+  // Sales bounced it for bad contact data: the same data must not be handed over again.
+  if (state.recycle?.needsDataRepair) blockedBy.push('needs_data_repair');
   if (state.fitScore < policy.fit.threshold) blockedBy.push('fit_below_threshold');
   if (blockedBy.length === 0 && state.handRaisedAt !== undefined) return { via: 'hand_raiser' };
   // Unsubscribing stops nurture-driven qualification; an explicit request to talk to sales still counts.
@@ -493,6 +497,12 @@ function slaKindOf(stage: LeadStage): 'mql' | 'sal' | undefined {
 
 function addPoints(byType: Record<string, number>, type: string, points: number): Record<string, number> {
   return points === 0 ? byType : { ...byType, [type]: (byType[type] ?? 0) + points };
+}
+
+const contactFields = ['email', 'phone', 'firstName', 'lastName', 'company'] as const;
+
+function contactDataChanged(before: LeadProfile, after: LeadProfile): boolean {
+  return contactFields.some((f) => (after[f] ?? '') !== (before[f] ?? ''));
 }
 
 function filled(value: string | undefined): boolean {

@@ -807,6 +807,21 @@ describe('mql rejected by sales', () => {
     expect(outcome.after.recycle?.needsDataRepair).toBe(true);
   });
 
+  it('bad_contact_data keeps the same data from being handed over again after the cool-off', () => {
+    const bounced = given(...anAssignedMql, at(MON_1000, reject('bad_contact_data')));
+    const outcome = bounced.when(fillForm(ada, 'demo_request'), APR_10).thenEmits('FormFilled').thenStage('recycled');
+    expect(mqlReadiness(outcome.after, policy, APR_10)).toEqual({ via: null, blockedBy: ['needs_data_repair'] });
+  });
+
+  it('bad_contact_data is cleared by new contact data, and the lead can qualify again', () => {
+    const bounced = given(...anAssignedMql, at(MON_1000, reject('bad_contact_data')));
+    const outcome = bounced
+      .when(fillForm({ ...ada, phone: '+44 20 7946 0999' }, 'demo_request'), APR_10)
+      .thenEmits('FormFilled', 'LeadBecameMql')
+      .thenStage('mql');
+    expect(outcome.after.recycle?.needsDataRepair).toBe(false);
+  });
+
   it.each(disqualifying)('%s takes the lead out of the funnel (disqualified)', (reason) => {
     const outcome = given(...anAssignedMql)
       .when(reject(reason, 'rep-ada'), MON_1000)

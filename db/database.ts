@@ -1,0 +1,8 @@
+import type { LeadEventTable } from './tables/lead-event.table';
+import type { LeadTable } from './tables/lead.table';
+
+/** Kysely's view of the schema, in camelCase (CamelCasePlugin maps to the snake_case columns). */
+export interface Database {
+  leadEvents: LeadEventTable;
+  leads: LeadTable;
+}

@@ -1,0 +1,136 @@
+import { sql, type Transaction } from 'kysely';
+import type { LeadEvent } from '../domain/lead-events';
+import { projectLeadEvents, toReadModel, type LeadReadModel } from '../domain/lead-projection';
+import type { LeadState } from '../domain/lead-state';
+import type { Db } from './connection';
+import type { Database } from './database';
+import type { NewLeadRow } from './tables/lead.table';
+
+/** A batch whose first event does not follow the last recorded one: retried until the gap is filled. */
+export class SequenceGapError extends Error {
+  constructor(
+    readonly leadId: string,
+    readonly expectedSeq: number,
+    readonly gotSeq: number,
+  ) {
+    super(`lead ${leadId}: expected event seq ${expectedSeq}, got ${gotSeq} (a batch is missing)`);
+    this.name = 'SequenceGapError';
+  }
+}
+
+export interface AppendResult {
+  inserted: number;
+  lastEventSeq: number;
+}
+
+/**
+ * Appends one decision batch and moves the lead's row forward, in one transaction. Idempotent: events
+ * already stored are skipped (a retried or duplicated batch changes nothing), and a batch that would
+ * leave a hole in the sequence is refused so the caller retries instead of silently skipping events.
+ */
+export async function appendLeadEvents(
+  db: Db,
+  input: { leadId: string; events: readonly LeadEvent[]; workflowRunId: string },
+): Promise<AppendResult> {
+  const { leadId, workflowRunId } = input;
+  const events = [...input.events].sort((a, b) => a.seq - b.seq);
+  return db.transaction().execute(async (trx) => {
+    await lockLead(trx, leadId);
+    const lastSeq = await lastStoredSeq(trx, leadId);
+    const fresh = events.filter((e) => e.seq > lastSeq);
+    if (fresh.length === 0) return { inserted: 0, lastEventSeq: lastSeq };
+    fresh.forEach((e, i) => {
+      if (e.seq !== lastSeq + 1 + i) throw new SequenceGapError(leadId, lastSeq + 1 + i, e.seq);
+    });
+    await trx
+      .insertInto('leadEvents')
+      .values(fresh.map((e) => eventRow(leadId, e, workflowRunId)))
+      .onConflict((oc) => oc.columns(['leadId', 'seq']).doNothing())
+      .execute();
+    const current = await readModel(trx, leadId);
+    const next =
+      current && current.lastEventSeq === lastSeq
+        ? projectLeadEvents(current, fresh, leadId)
+        : projectLeadEvents(null, await loadEvents(trx, leadId), leadId); // row drifted: refold it all
+    if (next) await upsertLead(trx, next);
+    return { inserted: fresh.length, lastEventSeq: fresh[fresh.length - 1]!.seq };
+  });
+}
+
+/**
+ * Stores events recovered from elsewhere (Temporal histories) without the gap check, then refolds the
+ * lead from everything stored. Used by the rebuild; safe while the live projection is writing.
+ */
+export async function restoreLeadEvents(
+  db: Db,
+  input: { leadId: string; events: readonly { event: LeadEvent; workflowRunId: string }[] },
+): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    await lockLead(trx, input.leadId);
+    let inserted = 0;
+    for (let i = 0; i < input.events.length; i += 500) {
+      const chunk = input.events.slice(i, i + 500);
+      const result = await trx
+        .insertInto('leadEvents')
+        .values(chunk.map(({ event, workflowRunId }) => eventRow(input.leadId, event, workflowRunId)))
+        .onConflict((oc) => oc.columns(['leadId', 'seq']).doNothing())
+        .executeTakeFirst();
+      inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+    }
+    await refoldLead(trx, input.leadId);
+    return inserted;
+  });
+}
+
+/** Recomputes one lead's row from its stored events; never moves a row backwards. */
+export async function refoldLead(trx: Transaction<Database>, leadId: string): Promise<LeadReadModel | null> {
+  const folded = projectLeadEvents(null, await loadEvents(trx, leadId), leadId);
+  if (!folded) return null;
+  const current = await readModel(trx, leadId);
+  if (current && current.lastEventSeq > folded.lastEventSeq) return current;
+  await upsertLead(trx, folded);
+  return folded;
+}
+
+export async function lockLead(trx: Transaction<Database>, leadId: string): Promise<void> {
+  // Serialises writers of one lead (a retried activity may overlap a slow first attempt).
+  await sql`select pg_advisory_xact_lock(hashtext(${leadId}))`.execute(trx);
+}
+
+export async function loadEvents(db: Db | Transaction<Database>, leadId: string): Promise<LeadEvent[]> {
+  const rows = await db
+    .selectFrom('leadEvents')
+    .select(['seq', 'type', 'data', 'occurredAt'])
+    .where('leadId', '=', leadId)
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => ({ seq: r.seq, type: r.type, data: r.data, occurredAt: r.occurredAt.toISOString() }) as LeadEvent);
+}
+
+export async function readModel(db: Db | Transaction<Database>, leadId: string): Promise<LeadReadModel | null> {
+  const row = await db.selectFrom('leads').select('state').where('leadId', '=', leadId).executeTakeFirst();
+  return row ? toReadModel(row.state as LeadState) : null;
+}
+
+async function lastStoredSeq(trx: Transaction<Database>, leadId: string): Promise<number> {
+  const row = await trx
+    .selectFrom('leadEvents')
+    .select((eb) => eb.fn.max('seq').as('maxSeq'))
+    .where('leadId', '=', leadId)
+    .executeTakeFirst();
+  return Number(row?.maxSeq ?? 0);
+}
+
+function eventRow(leadId: string, e: LeadEvent, workflowRunId: string) {
+  return { leadId, seq: e.seq, type: e.type, data: JSON.stringify(e.data), occurredAt: e.occurredAt, workflowRunId };
+}
+
+async function upsertLead(trx: Transaction<Database>, m: LeadReadModel): Promise<void> {
+  const row: NewLeadRow = { ...m, state: JSON.stringify(m.state) };
+  const { leadId: _id, ...changes } = row;
+  await trx
+    .insertInto('leads')
+    .values(row)
+    .onConflict((oc) => oc.column('leadId').doUpdateSet(changes))
+    .execute();
+}

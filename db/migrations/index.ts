@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m20261122T1900 from './20261122T1900-create-lead-events-and-leads';
+
+/**
+ * Every migration, listed explicitly (no directory scanning) so a compiled build or a bundle finds
+ * them. Names sort in the order they run.
+ */
+export const migrations: Record<string, Migration> = {
+  '20261122T1900-create-lead-events-and-leads': m20261122T1900,
+};

@@ -1,16 +1,16 @@
 import { createNotifyActivities, type NotifyConfig } from './notify.activities';
-import { createProjectionActivities, logEventSink, type EventSink } from './projection.activities';
+import { createProjectionActivities, type EventSink } from './projection.activities';
 import { createRoutingActivities } from './routing.activities';
 
 export interface ActivityDeps {
   notify: NotifyConfig;
-  eventSink?: EventSink;
+  eventSink: EventSink;
 }
 
 /** One factory, dependencies in; the workflow sees only `LeadActivities`, the type of what it returns. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createProjectionActivities(deps.eventSink ?? logEventSink),
+    ...createProjectionActivities(deps.eventSink),
     ...createRoutingActivities(),
     ...createNotifyActivities(deps.notify),
   };
@@ -19,4 +19,4 @@ export function createActivities(deps: ActivityDeps) {
 export type LeadActivities = ReturnType<typeof createActivities>;
 export type { LeadNotification } from './notify.activities';
 export type { AssignOwnerInput } from './routing.activities';
-export type { RecordEventsInput, EventSink } from './projection.activities';
+export { databaseEventSink, type RecordEventsInput, type EventSink } from './projection.activities';

@@ -1,4 +1,6 @@
-import { activityInfo, log } from '@temporalio/activity';
+import { activityInfo } from '@temporalio/activity';
+import type { Db } from '../db/connection';
+import { appendLeadEvents } from '../db/lead-events.repository';
 import type { LeadEvent } from '../domain/lead-events';
 
 export interface RecordEventsInput {
@@ -6,18 +8,23 @@ export interface RecordEventsInput {
   events: LeadEvent[];
 }
 
-/** Where recorded events go; the PostgreSQL projection implements this (see the projection issue). */
+/** Where recorded events go: the read model in PostgreSQL (or PGlite). */
 export interface EventSink {
   append(input: RecordEventsInput & { workflowRunId: string }): Promise<void>;
 }
 
-/** Until the read model exists, events are structured log lines. */
-export const logEventSink: EventSink = {
-  append({ leadId, events, workflowRunId }) {
-    for (const e of events) log.info('lead event', { leadId, workflowRunId, seq: e.seq, type: e.type });
-    return Promise.resolve();
-  },
-};
+/**
+ * Appends the batch to `lead_events` and moves the `leads` row forward in one transaction. A retried
+ * batch is a no-op; a database that is down or a gap in seq throws, and Temporal retries the activity
+ * (the workflow waits, so nothing is lost and nothing is half-applied).
+ */
+export function databaseEventSink(db: Db): EventSink {
+  return {
+    async append(input) {
+      await appendLeadEvents(db, input);
+    },
+  };
+}
 
 export function createProjectionActivities(sink: EventSink) {
   return {

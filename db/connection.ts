@@ -21,7 +21,8 @@ export interface DatabaseConfig {
 export type Db = Kysely<Database>;
 
 export function createDatabase(config: DatabaseConfig): Db {
-  const plugins = [new CamelCasePlugin()];
+  // Nested keys untouched: jsonb columns hold domain objects whose keys (event types…) are data.
+  const plugins = [new CamelCasePlugin({ maintainNestedObjectKeys: true })];
   if (config.databaseUrl) {
     const pool = new Pool({ connectionString: config.databaseUrl, max: config.maxConnections ?? 10 });
     // An idle client losing its connection (database restart) must not crash the process.

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { DatabaseConfig } from '../db/connection';
+import { databaseConfigFromEnv } from '../db/database-config';
 import { defaultLeadPolicy, leadPolicySchema, type LeadPolicy } from '../domain/lead-policy';
 import { LEAD_TASK_QUEUE } from '../workflows/lead.messages';
 
@@ -22,6 +24,7 @@ export interface WorkerConfig {
   taskQueue: string;
   notify: { webhookUrl?: string; webhookSecret?: string };
   policy: LeadPolicy;
+  database: DatabaseConfig;
   production: boolean;
 }
 
@@ -39,6 +42,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     taskQueue: e.LEADFLOW_TASK_QUEUE,
     notify: { webhookUrl: e.LEADFLOW_NOTIFY_WEBHOOK_URL, webhookSecret: e.LEADFLOW_NOTIFY_WEBHOOK_SECRET },
     policy: e.LEADFLOW_POLICY_FILE ? loadPolicyFile(e.LEADFLOW_POLICY_FILE) : defaultLeadPolicy,
+    database: databaseConfigFromEnv(env),
     production: e.NODE_ENV === 'production',
   });
 }

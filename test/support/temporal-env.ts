@@ -83,14 +83,23 @@ export class Recorder implements EventSink {
   };
 }
 
-export async function createTestWorker(env: TestWorkflowEnvironment, recorder = new Recorder(), taskQueue = LEAD_TASK_QUEUE) {
+/**
+ * A worker with the real activities. Events go to `eventSink` (the real PostgreSQL projection in the
+ * projection suites) or, by default, to the in-memory recorder the workflow suites assert on.
+ */
+export async function createTestWorker(
+  env: TestWorkflowEnvironment,
+  recorder = new Recorder(),
+  taskQueue = LEAD_TASK_QUEUE,
+  eventSink: EventSink = recorder,
+) {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({
-      eventSink: recorder,
+      eventSink,
       notify: { webhookUrl: 'http://notifications.invalid/hook', webhookSecret: 'test', fetch: recorder.fetch },
     }),
   });

@@ -1,0 +1,56 @@
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import type { LeadEvent } from '../domain/lead-events';
+import { LEAD_WORKFLOW_TYPE } from '../workflows/lead.messages';
+
+export interface RecoveredLead {
+  leadId: string;
+  events: { event: LeadEvent; workflowRunId: string }[];
+}
+
+/**
+ * Re-derives lead events from Temporal, the source of truth: every completed `recordEvents` activity
+ * in every run of every lead workflow carried a batch of events as its input. Yields one lead at a
+ * time with its events from all runs (continue-as-new chains included), sorted by seq.
+ */
+export async function* recoverLeadEventsFromTemporal(
+  client: Client,
+  onRun: (workflowId: string, runId: string) => void = () => undefined,
+): AsyncGenerator<RecoveredLead> {
+  const runsByLead = new Map<string, string[]>();
+  for await (const wf of client.workflow.list({ query: `WorkflowType = '${LEAD_WORKFLOW_TYPE}'` })) {
+    const runs = runsByLead.get(wf.workflowId) ?? [];
+    runs.push(wf.runId);
+    runsByLead.set(wf.workflowId, runs);
+  }
+  for (const [workflowId, runIds] of runsByLead) {
+    const bySeq = new Map<number, { event: LeadEvent; workflowRunId: string }>();
+    let leadId = workflowId;
+    for (const runId of runIds) {
+      const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      for (const batch of recordedBatches(history)) {
+        leadId = batch.leadId;
+        for (const event of batch.events) bySeq.set(event.seq, { event, workflowRunId: runId });
+      }
+      onRun(workflowId, runId);
+    }
+    yield { leadId, events: [...bySeq.values()].sort((a, b) => a.event.seq - b.event.seq) };
+  }
+}
+
+/** The inputs of the `recordEvents` activities that completed in one run's history. */
+export function recordedBatches(history: temporal.api.history.v1.IHistory): { leadId: string; events: LeadEvent[] }[] {
+  const scheduled = new Map<string, { leadId: string; events: LeadEvent[] }>();
+  const completed: { leadId: string; events: LeadEvent[] }[] = [];
+  for (const e of history.events ?? []) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s && s.activityType?.name === 'recordEvents' && s.input?.payloads?.[0]) {
+      scheduled.set(String(e.eventId), defaultPayloadConverter.fromPayload(s.input.payloads[0]));
+    }
+    const c = e.activityTaskCompletedEventAttributes;
+    const batch = c && scheduled.get(String(c.scheduledEventId));
+    if (batch) completed.push(batch);
+  }
+  return completed;
+}

@@ -3,7 +3,16 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+    // PGlite's CommonJS build loads Node built-ins and its WebAssembly with import(), which jest's
+    // CommonJS sandbox cannot run (no --experimental-vm-modules): compile those to require().
+    '/node_modules/@electric-sql/pglite/dist/.+\\.cjs$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)', '\\.pnp\\.[^\\/]+$'],
   // Workflow tests boot real Temporal servers; give them time, never shortened durations.
   testTimeout: 120_000,
   // Two cores here: each integration file starts its own server, so do not oversubscribe.

@@ -86,8 +86,9 @@ export async function restoreLeadEvents(
 export async function refoldLead(trx: Transaction<Database>, leadId: string): Promise<LeadReadModel | null> {
   const folded = projectLeadEvents(null, await loadEvents(trx, leadId), leadId);
   if (!folded) return null;
-  const current = await readModel(trx, leadId);
-  if (current && current.lastEventSeq > folded.lastEventSeq) return current;
+  // The column, not the state blob: a damaged row must be repaired, not trusted.
+  const current = await trx.selectFrom('leads').select('lastEventSeq').where('leadId', '=', leadId).executeTakeFirst();
+  if (current && current.lastEventSeq > folded.lastEventSeq) return readModel(trx, leadId);
   await upsertLead(trx, folded);
   return folded;
 }

@@ -6,37 +6,47 @@ import { rejectReasons } from './lead-events';
  * malformed or unknown command is refused before anything is written to the lead's history.
  */
 
-const actor = z.string().trim().min(1).max(200);
+/**
+ * Text PostgreSQL can store: jsonb refuses NUL and unpaired UTF-16 surrogates, and a lead whose event
+ * cannot be recorded would wait for the projection forever. Refuse such text at the edge instead.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export function isStorableText(s: string): boolean {
+  return !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+}
+const text = () => z.string().refine(isStorableText, 'must not contain NUL or unpaired surrogate characters');
+
+const actor = text().trim().min(1).max(200);
 const isoTimestamp = z.iso.datetime({ offset: true });
-const note = z.string().max(2000);
+const note = text().max(2000);
 
 export const leadProfileSchema = z.object({
-  email: z.string().trim().max(320).pipe(z.email()),
-  firstName: z.string().max(200).optional(),
-  lastName: z.string().max(200).optional(),
-  phone: z.string().max(50).optional(),
-  company: z.string().max(200).optional(),
-  companyDomain: z.string().max(253).optional(),
-  jobTitle: z.string().max(200).optional(),
-  seniority: z.string().max(50).optional(),
-  industry: z.string().max(100).optional(),
+  email: text().trim().max(320).pipe(z.email()),
+  firstName: text().max(200).optional(),
+  lastName: text().max(200).optional(),
+  phone: text().max(50).optional(),
+  company: text().max(200).optional(),
+  companyDomain: text().max(253).optional(),
+  jobTitle: text().max(200).optional(),
+  seniority: text().max(50).optional(),
+  industry: text().max(100).optional(),
   employeeCount: z.number().int().min(0).optional(),
   annualRevenue: z.number().min(0).optional(),
-  country: z.string().length(2).toUpperCase().optional(),
-  productInterest: z.string().max(200).optional(),
+  country: text().length(2).toUpperCase().optional(),
+  productInterest: text().max(200).optional(),
 });
 
 export const fillFormSchema = z.object({
   type: z.literal('FillForm'),
-  formType: z.string().trim().min(1).max(100),
+  formType: text().trim().min(1).max(100),
   profile: leadProfileSchema,
-  source: z.object({ channel: z.string().max(100).optional(), campaign: z.string().max(200).optional() }).optional(),
+  source: z.object({ channel: text().max(100).optional(), campaign: text().max(200).optional() }).optional(),
 });
 
 export const engagementInputSchema = z.object({
-  type: z.string().trim().min(1).max(100),
+  type: text().trim().min(1).max(100),
   occurredAt: isoTimestamp,
-  id: z.string().min(1).max(200).optional(),
+  id: text().min(1).max(200).optional(),
 });
 
 export const acceptLeadSchema = z.object({ type: z.literal('AcceptLead'), rep: actor });
@@ -60,7 +70,7 @@ export const closeLeadSchema = z
     type: z.literal('CloseLead'),
     rep: actor,
     outcome: z.enum(['won', 'lost']),
-    reason: z.string().trim().min(1).max(100).optional(),
+    reason: text().trim().min(1).max(100).optional(),
   })
   .refine((c) => c.outcome === 'won' || c.reason !== undefined, {
     message: 'a lost deal needs a reason (not_now recycles the lead)',
@@ -69,7 +79,7 @@ export const closeLeadSchema = z
 export const disqualifyLeadSchema = z.object({
   type: z.literal('DisqualifyLead'),
   by: actor,
-  reason: z.string().trim().min(1).max(200),
+  reason: text().trim().min(1).max(200),
 });
 
 export const salesCommandSchema = z.union([

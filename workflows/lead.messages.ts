@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { LeadNotification } from '../activities';
 import type {
   AcceptLead,
   CloseLead,
@@ -30,6 +31,8 @@ export interface LeadWorkflowInput {
   pendingEngagements?: EngagementInput[];
   /** Unsubscribe received but not yet processed when the previous run continued-as-new. */
   pendingUnsubscribe?: boolean;
+  /** Notifications the previous run had not delivered yet; this run sends them again. */
+  pendingNotifications?: LeadNotification[];
 }
 
 export type Without<T, K extends keyof T> = Omit<T, K>;

@@ -18,6 +18,7 @@ import {
   acceptLeadSchema,
   closeLeadSchema,
   disqualifyLeadSchema,
+  engagementInputSchema,
   fillFormSchema,
   qualifyLeadSchema,
   rejectLeadSchema,
@@ -72,25 +73,30 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   const pendingEngagements: EngagementInput[] = [...(input.pendingEngagements ?? [])];
   let unsubscribeRequested = input.pendingUnsubscribe ?? false;
   const lock = new Lock();
-  const notifications = new Set<Promise<void>>();
+  /** Notifications still being delivered; the ones unfinished at continue-as-new move to the next run. */
+  const notifications = new Map<Promise<void>, LeadNotification>();
+  const publishedAttributes = new Map<string, string>();
 
   async function apply(command: LeadCommand): Promise<Decision> {
     const decision = decide(command, state, nowIso(), policy);
     if (!decision.ok || decision.events.length === 0) return decision;
     await recordEvents({ leadId: state.leadId, events: decision.events });
     for (const event of decision.events) state = evolve(state, event);
-    publishSearchAttributes(state);
+    publishSearchAttributes(state, publishedAttributes);
     for (const event of decision.events) sendNotification(event);
     return decision;
   }
 
   function sendNotification(event: LeadEvent): void {
     const n = notificationFor(event, state, policy.routing.manager);
-    if (!n) return;
+    if (n) deliver(n);
+  }
+
+  function deliver(n: LeadNotification): void {
     const p = notify(n).catch((err: unknown) => {
-      log.warn('notification not delivered', { leadId: state.leadId, kind: n.kind, error: String(err) });
+      log.warn('notification not delivered', { leadId: n.leadId, kind: n.kind, error: String(err) });
     });
-    notifications.add(p);
+    notifications.set(p, n);
     void p.finally(() => notifications.delete(p));
   }
 
@@ -141,14 +147,20 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   }));
 
   setHandler(engagementSignal, ({ engagements }) => {
-    pendingEngagements.push(...engagements);
+    // Signals have no validator: drop malformed events here, or one bad event would stall the batch.
+    for (const e of engagements ?? []) {
+      const parsed = engagementInputSchema.safeParse(e);
+      if (parsed.success) pendingEngagements.push(parsed.data);
+      else log.warn('engagement ignored: invalid', { leadId: state.leadId, issues: parsed.error.issues });
+    }
   });
   setHandler(unsubscribeSignal, () => {
     unsubscribeRequested = true;
   });
   setHandler(leadStateQuery, () => state);
 
-  publishSearchAttributes(state);
+  publishSearchAttributes(state, publishedAttributes);
+  for (const n of input.pendingNotifications ?? []) deliver(n);
 
   // Timer commands that fired and changed nothing (e.g. a cool-off ending without qualification) are
   // not re-armed, or the loop would spin on a deadline already in the past.
@@ -157,7 +169,15 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   for (;;) {
     await lock.run(async () => {
       if (pendingEngagements.length > 0 && state.seq > 0) {
-        const batch = pendingEngagements.splice(0, pendingEngagements.length);
+        // A backlog (a burst of signals while the last pass ran) is folded a bounded slice at a time, so
+        // the recordEvents input stays far below the server's 2 MB payload limit: one oversized batch
+        // fails every workflow task (PayloadsTooLarge) and wedges the lead. The rest stays pending and is
+        // carried over continue-as-new. Patched only when the bound bites, so older histories replay.
+        const size =
+          pendingEngagements.length > MAX_ENGAGEMENTS_PER_DECISION && patched(BOUNDED_ENGAGEMENT_BATCH_PATCH)
+            ? MAX_ENGAGEMENTS_PER_DECISION
+            : pendingEngagements.length;
+        const batch = pendingEngagements.splice(0, size);
         const d = await apply({ type: 'RecordEngagement', engagements: batch });
         if (!d.ok) log.warn('engagement dropped', { leadId: state.leadId, refusal: d.refusal });
       }
@@ -189,20 +209,24 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
 
     if (isClosed(state)) {
       await condition(allHandlersFinished);
-      await Promise.all(notifications);
+      await Promise.all(notifications.keys());
       return state;
     }
 
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength >= policy.maxHistoryEvents) {
+      // Undelivered notifications travel to the next run instead of holding this one (and the SLA
+      // timers) hostage to a failing webhook; receivers drop a repeat by its idempotency key.
+      const carryNotifications = patched(CARRY_NOTIFICATIONS_PATCH);
+      if (!carryNotifications) await Promise.all(notifications.keys());
       await condition(allHandlersFinished);
-      await Promise.all(notifications);
       await continueAsNew<typeof leadWorkflow>({
         leadId: state.leadId,
         policy,
         snapshot: state,
         pendingEngagements,
         pendingUnsubscribe: unsubscribeRequested,
+        ...(carryNotifications ? { pendingNotifications: [...notifications.values()] } : {}),
       });
     }
 
@@ -230,6 +254,17 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
 /** patched() id of the fix that assigns an owner right after a timer-driven breach or MQL. */
 const ASSIGN_OWNER_AFTER_TIMER_PATCH = 'assign-owner-after-timer';
 
+/**
+ * Most engagements one RecordEngagement decision folds (a technical bound like the dedup window, not
+ * a business rule): 500 EngagementRecorded events are ~100 KB of activity input, ~225 KB at most.
+ */
+const MAX_ENGAGEMENTS_PER_DECISION = 500;
+/** patched() id of bounding that batch (before it, a whole backlog went into one decision). */
+const BOUNDED_ENGAGEMENT_BATCH_PATCH = 'bounded-engagement-batch';
+
+/** patched() id of carrying undelivered notifications over continue-as-new (before: waited for them). */
+const CARRY_NOTIFICATIONS_PATCH = 'carry-notifications-over-can';
+
 /** Workflow time: deterministic, taken from the history on replay. */
 function nowIso(): string {
   return new Date().toISOString();
@@ -245,16 +280,26 @@ function throwIfRefused(decision: Decision): void {
   });
 }
 
-function publishSearchAttributes(state: LeadState): void {
+/**
+ * Keeps the lead's search attributes current. Upserts only what changed, so an engagement storm that
+ * moves no score adds no history events.
+ */
+function publishSearchAttributes(state: LeadState, published: Map<string, string>): void {
   if (state.seq === 0) return;
-  const updates: SearchAttributeUpdatePair[] = [
+  const candidates: SearchAttributeUpdatePair[] = [
     { key: LeadStageKey, value: state.stage },
     { key: LeadOwnerKey, value: state.owner ?? null },
     { key: SlaDueAtKey, value: state.sla ? new Date(state.sla.dueAt) : null },
     { key: FitScoreKey, value: state.fitScore },
     { key: EngagementScoreKey, value: state.engagementScore },
   ];
-  upsertSearchAttributes(updates);
+  const changed = candidates.filter((pair) => {
+    const value = pair.value instanceof Date ? pair.value.toISOString() : JSON.stringify(pair.value);
+    if (published.get(pair.key.name) === value) return false;
+    published.set(pair.key.name, value);
+    return true;
+  });
+  if (changed.length > 0) upsertSearchAttributes(changed);
 }
 
 function notificationFor(event: LeadEvent, state: LeadState, manager: string): LeadNotification | undefined {

@@ -1,4 +1,4 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LeadNotification } from '../../activities';
@@ -20,6 +20,8 @@ export const MINUTE = 60_000;
 export const DAY = 24 * HOUR;
 
 export type LeadHandle = WorkflowHandle<typeof leadWorkflow>;
+/** A handle from start(): also knows the first run's id, where a continue-as-new chain begins. */
+export type StartedLeadHandle = WorkflowHandleWithFirstExecutionRunId<typeof leadWorkflow>;
 
 /** A profile that clears fit (vp 25 + 500 employees 20 + software 15 + DE 10 = 70) and has every handoff field. */
 export function goodProfile(email: string): FillFormInput['profile'] {
@@ -60,7 +62,7 @@ export async function startLead(
   env: TestWorkflowEnvironment,
   email: string,
   policy: LeadPolicy = defaultLeadPolicy,
-): Promise<{ leadId: string; handle: LeadHandle }> {
+): Promise<{ leadId: string; handle: StartedLeadHandle }> {
   const leadId = leadIdForEmail(email);
   const handle = await env.client.workflow.start(leadWorkflow, {
     taskQueue: LEAD_TASK_QUEUE,
@@ -86,13 +88,37 @@ export async function waitFor<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
+  let lastError: unknown;
   for (;;) {
-    last = await read();
-    if (ok(last)) return last;
+    try {
+      // A single read (a query) that hangs is abandoned and tried again: a query that reaches a run in
+      // the middle of continue-as-new can stay unanswered.
+      last = await withTimeout(Promise.resolve(read()), Math.min(5_000, Math.max(deadline - Date.now(), 1_000)), 'a read');
+      lastError = undefined;
+      if (ok(last)) return last;
+    } catch (err) {
+      lastError = err;
+    }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last, null, 1)?.slice(0, 2000)}`);
+      const seen =
+        lastError !== undefined
+          ? `last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`
+          : `last value: ${JSON.stringify(last, null, 1)?.slice(0, 2000)}`;
+      throw new Error(`timed out waiting for ${what}; ${seen}`);
     }
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -132,7 +158,10 @@ export function kindsAndRecipients(recorder: Recorder, leadId: string): [string,
 export async function sleepUntil(env: TestWorkflowEnvironment, at: number | string): Promise<void> {
   const target = typeof at === 'string' ? Date.parse(at) : at;
   const now = await env.currentTimeMs();
-  if (target > now) await env.sleep(target - now);
+  if (target <= now) return;
+  // Skipping days takes milliseconds unless something holds the test server's clock (an open workflow
+  // task or activity): then it would crawl in real time, so fail loudly instead of hanging.
+  await withTimeout(env.sleep(target - now), 30_000, `env.sleep(${target - now} ms)`);
 }
 
 export const EventType = temporal.api.enums.v1.EventType;
@@ -157,7 +186,42 @@ export async function workflowStatus(handle: LeadHandle): Promise<string> {
   return d.status.name;
 }
 
-/** Ends a lead that is still open so its timers do not keep firing for later tests in the same env. */
+/** True when the current run has no workflow task and no activity outstanding (read from its history). */
+export async function isIdle(handle: LeadHandle): Promise<boolean> {
+  let workflowTasks = 0;
+  let activities = 0;
+  for (const e of await historyEvents(handle)) {
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        workflowTasks += 1;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+        workflowTasks -= 1;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        activities += 1;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+        activities -= 1;
+        break;
+    }
+  }
+  return workflowTasks === 0 && activities === 0;
+}
+
+/**
+ * Ends a lead that is still open, so its timers do not fire into later tests of the same env. Waits
+ * until the lead is idle first: the Java test server takes a time-skipping lock per outstanding
+ * workflow task and terminating the run does not release it, so a terminate that races a workflow task
+ * leaves the clock locked and every later env.sleep in that env crawls in real time.
+ */
 export async function terminateIfRunning(handle: LeadHandle): Promise<void> {
-  if ((await workflowStatus(handle)) === 'RUNNING') await handle.terminate('test finished');
+  if ((await workflowStatus(handle)) !== 'RUNNING') return;
+  await waitFor(() => isIdle(handle), (idle) => idle, `lead ${handle.workflowId} to be idle before terminating it`);
+  await handle.terminate('test finished');
 }

@@ -4,16 +4,29 @@ import { leadWorkflow } from '../workflows';
 import { LEAD_TASK_QUEUE, submitFormUpdate, type FillFormInput, type FormAnswer } from '../workflows/lead.messages';
 import { leadIdForEmail, workflowIdForLead } from './lead-id';
 
+export interface SubmitFormOptions {
+  /**
+   * Temporal update id (e.g. the caller's Idempotency-Key): concurrent or repeated submissions with the
+   * same id to the same workflow run collapse into one form fill with one answer.
+   */
+  updateId?: string;
+}
+
 /**
  * A form fill creates the lead or updates the existing one for that person, atomically: update-with-
  * start either starts the workflow and delivers the form, or delivers it to the running one. The answer
  * says which, and only arrives once the form's events are recorded.
+ *
+ * A closed lead (won or disqualified: its workflow has completed) is never started again: its events
+ * are stored and a new run would count them from seq 1 again. `REJECT_DUPLICATE` makes that a
+ * `WorkflowExecutionAlreadyStartedError`, which callers report as "lead closed".
  */
 export async function submitForm(
   client: Client,
   form: FillFormInput,
   policy: LeadPolicy,
   taskQueue = LEAD_TASK_QUEUE,
+  options: SubmitFormOptions = {},
 ): Promise<FormAnswer> {
   const leadId = leadIdForEmail(form.profile.email);
   const start = new WithStartWorkflowOperation(leadWorkflow, {
@@ -21,6 +34,11 @@ export async function submitForm(
     taskQueue,
     args: [{ leadId, policy }],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
   });
-  return client.workflow.executeUpdateWithStart(submitFormUpdate, { args: [form], startWorkflowOperation: start });
+  return client.workflow.executeUpdateWithStart(submitFormUpdate, {
+    args: [form],
+    startWorkflowOperation: start,
+    ...(options.updateId !== undefined ? { updateId: options.updateId } : {}),
+  });
 }

@@ -1,3 +1,4 @@
+import type { IdempotencyKeyTable } from './tables/idempotency-key.table';
 import type { LeadEventTable } from './tables/lead-event.table';
 import type { LeadTable } from './tables/lead.table';
 
@@ -5,4 +6,5 @@ import type { LeadTable } from './tables/lead.table';
 export interface Database {
   leadEvents: LeadEventTable;
   leads: LeadTable;
+  idempotencyKeys: IdempotencyKeyTable;
 }

@@ -1,36 +1,23 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities, databaseEventSink } from '../activities';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../config/leadflow.config';
 import { createDatabase, describeDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
-import { loadWorkerConfig } from './config';
+import { createLeadWorker } from './lead-worker';
 
-/** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) for production start-up. */
-export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../workflow-bundle.js');
-
+/** `npm run worker`: the lead worker alone (production: several of these, one API tier). */
 async function main(): Promise<void> {
-  const config = loadWorkerConfig();
+  const config = loadConfig();
   const db = createDatabase(config.database);
   await migrateToLatest(db);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
-    const bundleSource = config.production
-      ? { workflowBundle: { codePath: requireBundle() } }
-      : { workflowsPath: require.resolve('../workflows') };
-    const worker = await Worker.create({
-      connection,
-      namespace: config.namespace,
-      taskQueue: config.taskQueue,
-      ...bundleSource,
-      activities: createActivities({ notify: config.notify, eventSink: databaseEventSink(db) }),
-    });
+    const worker = await createLeadWorker(config, db, connection);
     console.log(
       JSON.stringify({
         msg: 'leadflow worker started',
-        address: config.temporalAddress,
-        namespace: config.namespace,
-        taskQueue: config.taskQueue,
+        temporal: config.temporal.address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
         database: describeDatabase(config.database),
       }),
     );
@@ -41,13 +28,6 @@ async function main(): Promise<void> {
     await connection.close();
     await db.destroy();
   }
-}
-
-function requireBundle(): string {
-  if (!existsSync(WORKFLOW_BUNDLE_PATH)) {
-    throw new Error(`NODE_ENV=production needs the prebuilt workflow bundle at ${WORKFLOW_BUNDLE_PATH}: run npm run build`);
-  }
-  return WORKFLOW_BUNDLE_PATH;
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m20261122T1900 from './20261122T1900-create-lead-events-and-leads';
+import * as m20261122T2000 from './20261122T2000-create-idempotency-keys';
 
 /**
  * Every migration, listed explicitly (no directory scanning) so a compiled build or a bundle finds
@@ -7,4 +8,5 @@ import * as m20261122T1900 from './20261122T1900-create-lead-events-and-leads';
  */
 export const migrations: Record<string, Migration> = {
   '20261122T1900-create-lead-events-and-leads': m20261122T1900,
+  '20261122T2000-create-idempotency-keys': m20261122T2000,
 };

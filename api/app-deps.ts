@@ -1,0 +1,21 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Db } from '../db/connection';
+import type { LeadPolicy } from '../domain/lead-policy';
+import type { AuthConfig } from './auth';
+import type { ApiMetrics } from './metrics';
+
+/** Everything the HTTP layer needs, passed in (createApp(deps)), so tests build it from real servers. */
+export interface AppDeps {
+  client: Client;
+  db: Db;
+  policy: LeadPolicy;
+  taskQueue: string;
+  auth: AuthConfig;
+  logger: Logger;
+  metrics: ApiMetrics;
+  /** How long a sales decision waits for the lead workflow before answering 503. */
+  decisionTimeoutMs: number;
+  /** Base URL of the Temporal Web UI, for links to a lead's workflow. */
+  temporalUiUrl?: string;
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type Request } from 'express';
+import { ApiError, errorHandler } from './errors';
+import type { AppDeps } from './app-deps';
+import { buildOpenApiDocument, docsPage } from './openapi';
+import { registerHealthRoutes } from './routes/health.routes';
+import { registerLeadRoutes } from './routes/leads.routes';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+    /** The exact bytes received, for webhook signature checks. */
+    rawBody?: Buffer;
+  }
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.use((req, res, next) => {
+    const incoming = req.header('x-request-id');
+    req.id = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', req.id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = routeLabel(req);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.observeRequest(req.method, route, res.statusCode, seconds);
+      deps.logger.info(
+        { reqId: req.id, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000), leadId: req.params?.leadId },
+        'request',
+      );
+    });
+    next();
+  });
+
+  // Only JSON bodies are accepted on writes; anything else is a 415 before any work is done.
+  app.use((req, _res, next) => {
+    if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.headers['content-length'] !== '0' && !req.is('application/json')) {
+      return next(new ApiError(415, 'unsupported_media_type', 'Send the body as application/json'));
+    }
+    next();
+  });
+  app.use(
+    express.json({
+      limit: '1mb',
+      verify: (req, _res, buf) => {
+        (req as Request).rawBody = buf;
+      },
+    }),
+  );
+
+  registerHealthRoutes(app, deps);
+  registerLeadRoutes(app, deps);
+
+  const openApi = buildOpenApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(docsPage());
+  });
+
+  app.use((req, _res, next) => next(new ApiError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+function routeLabel(req: Request): string {
+  const route = (req.route as { path?: string } | undefined)?.path;
+  return route ? `${req.baseUrl}${route}` : 'unmatched';
+}

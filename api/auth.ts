@@ -1,0 +1,255 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { RequestHandler } from 'express';
+import { ApiError } from './errors';
+
+/*
+ * API authentication and rate limiting.
+ *
+ * Callers present `Authorization: Bearer <secret>`; keys come from LEADFLOW_API_KEYS
+ * (`id:secret:scope+scope,…`) or a JSON file. Form/webhook senders that cannot hold a bearer key may
+ * instead sign the body like Leadflow's own notifications:
+ *   x-leadflow-timestamp: <unix seconds>
+ *   x-leadflow-signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
+ */
+
+export type Scope = 'intake' | 'sales' | 'read' | 'admin';
+
+export interface ApiKey {
+  id: string;
+  secret: string;
+  scopes: Scope[];
+}
+
+export interface AuthConfig {
+  keys: ApiKey[];
+  /** HMAC key for signed intake webhooks; unset disables them. */
+  webhookSecret?: string;
+  rateLimitPerMinute: number;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Who is calling, set by `authenticate`. */
+    principal?: { keyId: string; via: 'bearer' | 'webhook'; scopes: Scope[] };
+  }
+}
+
+const allScopes: readonly Scope[] = ['intake', 'sales', 'read', 'admin'];
+const minSecretLength = 16;
+const idPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+/** The principal id of signed webhooks; a key may not take it (it would share their rate limit). */
+const webhookKeyId = 'webhook';
+/** How far a webhook timestamp may be from the server's clock, either direction. */
+const webhookToleranceSeconds = 5 * 60;
+
+// ---------------------------------------------------------------------------------------------------------
+// Key configuration
+
+/**
+ * Parses `id:secret:scope+scope,id2:secret2:read`. The id is before the first colon and the scopes after
+ * the last one, so a secret may itself contain colons. Errors name the entry by position and id, never
+ * by its secret.
+ */
+export function parseApiKeys(spec: string): ApiKey[] {
+  const entries = spec
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  const keys = entries.map((entry, i): ApiKey => {
+    const first = entry.indexOf(':');
+    const last = entry.lastIndexOf(':');
+    const where = `LEADFLOW_API_KEYS entry ${i + 1}`;
+    if (first <= 0 || last === first) {
+      // Without a colon the entry may be a bare secret: do not echo it.
+      const id = first > 0 ? entry.slice(0, first) : '';
+      throw new Error(`${where}${id && idPattern.test(id) ? ` ("${id}")` : ''}: expected id:secret:scope+scope`);
+    }
+    const id = entry.slice(0, first);
+    const secret = entry.slice(first + 1, last);
+    const scopes = entry
+      .slice(last + 1)
+      .split('+')
+      .map((s) => s.trim());
+    return checkKey({ id, secret, scopes }, where);
+  });
+  checkUnique(keys, 'LEADFLOW_API_KEYS');
+  return keys;
+}
+
+/** Reads a JSON array of `{id, secret, scopes}` (same rules as `parseApiKeys`). */
+export function loadApiKeysFile(path: string): ApiKey[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`API keys file ${path}: cannot read it as JSON (${(err as Error).message})`);
+  }
+  if (!Array.isArray(parsed)) throw new Error(`API keys file ${path}: expected a JSON array of {id, secret, scopes}`);
+  const keys = parsed.map((entry: unknown, i) => {
+    const where = `API keys file ${path}, entry ${i + 1}`;
+    if (typeof entry !== 'object' || entry === null) throw new Error(`${where}: expected an object {id, secret, scopes}`);
+    const { id, secret, scopes } = entry as Record<string, unknown>;
+    if (typeof id !== 'string' || typeof secret !== 'string' || !Array.isArray(scopes)) {
+      const named = typeof id === 'string' && idPattern.test(id) ? ` ("${id}")` : '';
+      throw new Error(`${where}${named}: expected {id: string, secret: string, scopes: string[]}`);
+    }
+    return checkKey({ id, secret, scopes: scopes.map((s) => String(s)) }, where);
+  });
+  checkUnique(keys, `API keys file ${path}`);
+  return keys;
+}
+
+function checkKey(raw: { id: string; secret: string; scopes: string[] }, where: string): ApiKey {
+  const id = raw.id.trim();
+  if (!idPattern.test(id)) throw new Error(`${where}: the id must be 1-64 letters, digits, '_', '.' or '-'`);
+  const at = `${where} ("${id}")`;
+  if (id === webhookKeyId) throw new Error(`${at}: the id "${webhookKeyId}" is reserved for signed webhooks`);
+  if (raw.secret.length < minSecretLength) throw new Error(`${at}: the secret must be at least ${minSecretLength} characters`);
+  if (/\s/.test(raw.secret)) throw new Error(`${at}: the secret must not contain whitespace`);
+  if (raw.scopes.length === 0 || raw.scopes.some((s) => s === '')) throw new Error(`${at}: missing scopes`);
+  const unknown = raw.scopes.filter((s) => !(allScopes as readonly string[]).includes(s));
+  if (unknown.length > 0) {
+    throw new Error(`${at}: unknown scope ${unknown.map((s) => `"${s}"`).join(', ')} (use ${allScopes.join(', ')})`);
+  }
+  return { id, secret: raw.secret, scopes: [...new Set(raw.scopes as Scope[])] };
+}
+
+function checkUnique(keys: readonly ApiKey[], where: string): void {
+  const ids = new Set<string>();
+  const secrets = new Set<string>();
+  keys.forEach((k, i) => {
+    if (ids.has(k.id)) throw new Error(`${where} entry ${i + 1} ("${k.id}"): duplicate id`);
+    if (secrets.has(k.secret)) throw new Error(`${where} entry ${i + 1} ("${k.id}"): same secret as another key`);
+    ids.add(k.id);
+    secrets.add(k.secret);
+  });
+}
+
+/** A throwaway all-scopes key for local development. */
+export function generateDevKey(): ApiKey {
+  return { id: 'dev', secret: randomBytes(32).toString('hex'), scopes: ['intake', 'sales', 'read', 'admin'] };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Authentication
+
+const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * Requires a key with `scope` (`admin` implies every scope), or, with `allowSignedWebhook` and a configured
+ * webhook secret, a signed body in place of the Authorization header. Sets `req.principal`.
+ */
+export function authenticate(config: AuthConfig, scope: Scope, options: { allowSignedWebhook?: boolean } = {}): RequestHandler {
+  const digests = config.keys.map((key) => ({ key, digest: sha256(key.secret) }));
+  const webhookSecret = options.allowSignedWebhook ? config.webhookSecret : undefined;
+
+  return (req, res, next) => {
+    const authorization = req.headers.authorization;
+    const signed = req.headers['x-leadflow-signature'] !== undefined || req.headers['x-leadflow-timestamp'] !== undefined;
+
+    if (authorization === undefined && webhookSecret && signed) {
+      const refusal = checkWebhookSignature(webhookSecret, req.header('x-leadflow-timestamp'), req.header('x-leadflow-signature'), req);
+      if (refusal) return next(new ApiError(401, 'invalid_signature', refusal));
+      req.principal = { keyId: webhookKeyId, via: 'webhook', scopes: ['intake'] };
+      return scope === 'intake' ? next() : next(forbidden(scope));
+    }
+
+    if (authorization === undefined) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="leadflow"');
+      return next(new ApiError(401, 'unauthorized', 'Send an API key as "Authorization: Bearer <key>"'));
+    }
+    const token = /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
+    // Compare against every key, whatever matched, so the time taken does not tell which key (if any) did.
+    const presented = sha256(token ?? '');
+    let match: ApiKey | undefined;
+    for (const { key, digest } of digests) {
+      if (timingSafeEqual(presented, digest) && token !== undefined) match ??= key;
+    }
+    if (!match) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="leadflow", error="invalid_token"');
+      return next(new ApiError(401, 'unauthorized', 'The API key is missing, malformed or not valid'));
+    }
+    req.principal = { keyId: match.id, via: 'bearer', scopes: [...match.scopes] };
+    if (!match.scopes.includes(scope) && !match.scopes.includes('admin')) return next(forbidden(scope));
+    next();
+  };
+}
+
+function forbidden(scope: Scope): ApiError {
+  return new ApiError(403, 'forbidden', `This API key lacks the "${scope}" scope needed here`);
+}
+
+/** Why a signed webhook is refused, or undefined when it is genuine and fresh. */
+function checkWebhookSignature(
+  secret: string,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  req: unknown,
+): string | undefined {
+  if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp.trim())) {
+    return 'Send x-leadflow-timestamp as unix seconds with the signature';
+  }
+  const hex = /^sha256=([0-9a-f]{64})$/i.exec(signature?.trim() ?? '')?.[1];
+  if (!hex) return 'Send x-leadflow-signature as sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">';
+  const ts = Number(timestamp.trim());
+  if (Math.abs(Date.now() / 1000 - ts) > webhookToleranceSeconds) {
+    return 'The x-leadflow-timestamp is more than 5 minutes from the server clock';
+  }
+  const rawBody = (req as { rawBody?: unknown }).rawBody;
+  const body = Buffer.isBuffer(rawBody) ? rawBody : Buffer.alloc(0);
+  const expected = hmac(secret, timestamp.trim(), body);
+  if (!timingSafeEqual(expected, Buffer.from(hex, 'hex'))) return 'The signature does not match the body';
+  return undefined;
+}
+
+function hmac(secret: string, timestamp: string, rawBody: Buffer | string): Buffer {
+  return createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest();
+}
+
+/** The `x-leadflow-signature` value for a body sent at `timestamp` (unix seconds). */
+export function signWebhookBody(secret: string, timestamp: number | string, rawBody: Buffer | string): string {
+  return `sha256=${hmac(secret, String(timestamp), rawBody).toString('hex')}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rate limiting
+
+/** Buckets kept at most; the least recently used goes first (a forgotten bucket comes back full). */
+const maxBuckets = 10_000;
+
+/**
+ * A token bucket per principal: `perMinute` requests in a burst, refilled at `perMinute / 60` per second.
+ * In memory, so per process. Must run after `authenticate`.
+ */
+export function rateLimiter(perMinute: number, now: () => number = () => Date.now()): RequestHandler {
+  if (!Number.isFinite(perMinute) || perMinute < 1) throw new RangeError(`rate limit must be at least 1 request per minute, got ${perMinute}`);
+  const capacity = perMinute;
+  const perMs = perMinute / 60_000;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+
+  return (req, res, next) => {
+    const keyId = req.principal?.keyId;
+    if (keyId === undefined) return next(new Error('rateLimiter must run after authenticate (no req.principal)'));
+    const t = now();
+    const previous = buckets.get(keyId);
+    const bucket = previous
+      ? { tokens: Math.min(capacity, previous.tokens + Math.max(0, t - previous.at) * perMs), at: Math.max(t, previous.at) }
+      : { tokens: capacity, at: t };
+    // Re-inserting keeps the Map in least-recently-used order for eviction.
+    buckets.delete(keyId);
+    res.setHeader('RateLimit-Limit', String(perMinute));
+    if (bucket.tokens < 1) {
+      buckets.set(keyId, bucket);
+      const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+      res.setHeader('RateLimit-Remaining', '0');
+      res.setHeader('Retry-After', String(retryAfter));
+      return next(new ApiError(429, 'rate_limited', `Too many requests for this API key; retry in ${retryAfter} s`));
+    }
+    bucket.tokens -= 1;
+    buckets.set(keyId, bucket);
+    if (buckets.size > maxBuckets) buckets.delete(buckets.keys().next().value!);
+    res.setHeader('RateLimit-Remaining', String(Math.floor(bucket.tokens)));
+    next();
+  };
+}

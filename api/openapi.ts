@@ -1,0 +1,378 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import type { ZodType } from 'zod';
+import { DOCS_ASSETS_PATH } from './routes/docs.routes';
+import {
+  AcceptBody,
+  CloseBody,
+  DisqualifyBody,
+  EngagementBody,
+  EngagementsAccepted,
+  ErrorResponse,
+  FormAccepted,
+  FormFill,
+  GetLeadQuery,
+  Health,
+  HistoryQuery,
+  IdempotencyHeaders,
+  LeadHistory,
+  LeadList,
+  LeadPathParams,
+  LeadResponse,
+  ListLeadsQuery,
+  MAX_ENGAGEMENTS_PER_REQUEST,
+  QualifyBody,
+  Ready,
+  RejectBody,
+  WebhookHeaders,
+} from './schemas';
+
+/*
+ * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests (api/schemas.ts).
+ * Every route the app serves is registered here; test/api/openapi.int.test.ts checks both directions.
+ */
+
+const API_DESCRIPTION = `Leadflow's HTTP API: capture leads from forms and webhooks, feed them engagement, take the sales
+decisions (accept, reject, qualify, close, disqualify) and read leads, their history and lists.
+
+Every lead is one Temporal workflow. Writes are Temporal Updates (form fills, decisions) or Signals
+(engagement) to it; reads come from the PostgreSQL read model, which the lead updates before it answers.
+
+**Authentication.** \`Authorization: Bearer <API key>\`. Each key has scopes: \`intake\` (form fills and
+engagement), \`sales\` (decisions), \`read\` (reads and /metrics), \`admin\` (all of them). Form fills may
+instead be sent as a signed webhook (\`X-Leadflow-Timestamp\` + \`X-Leadflow-Signature\`). Requests are rate
+limited per key (429 with \`Retry-After\`).
+
+**Errors** are \`{"error": {"code", "message", "details"?}}\`.
+
+**Retries and 503.** A write that gets 503 \`unavailable\` did not get an answer from the lead in time
+(Temporal or the lead worker is down or slow). It **may still be applied** when the worker is back: it was
+delivered to Temporal before the deadline passed. Retrying with the **same \`Idempotency-Key\`** is safe: the
+key is the Temporal update id, so the retry and the delayed original are one change with one answer.
+Without a key, check the lead (\`GET /v1/leads/{leadId}?consistent=true\`) before retrying a decision.`;
+
+export const API_VERSION = '1.0.0';
+
+const errorResponse = (description: string, headers?: ResponseConfig['headers']): ResponseConfig => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { 'application/json': { schema: ErrorResponse } },
+});
+const jsonResponse = (schema: ZodType, description: string): ResponseConfig => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const jsonBody = (schema: ZodType, description?: string) => ({
+  required: true,
+  ...(description ? { description } : {}),
+  content: { 'application/json': { schema } },
+});
+
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' as const } },
+};
+
+const errors = {
+  400: errorResponse('`invalid_request` (the body, path or query does not match the schema; `details` lists the zod issues) or `invalid_json`.'),
+  401: errorResponse('`unauthorized`: no or an unknown API key; `invalid_signature` for a bad, stale or tampered signed webhook.'),
+  403: errorResponse('`forbidden`: the key lacks the scope this operation needs.'),
+  404: errorResponse('`not_found`: no lead with this id.'),
+  413: errorResponse('`payload_too_large`: the body is larger than 1 MB.'),
+  415: errorResponse('`unsupported_media_type`: send `Content-Type: application/json`.'),
+  422: errorResponse('`idempotency_key_reused`: this Idempotency-Key was used for a different request (method, path or body).'),
+  429: errorResponse('`rate_limited`: too many requests for this API key.', retryAfter),
+  leadClosed: errorResponse('`lead_closed`: the lead is won or disqualified and takes no more changes; `details.stage` says which.'),
+};
+
+const writeUnavailable = errorResponse(
+  '`unavailable`: the lead did not answer within the deadline (Temporal or the worker is down or slow). The request ' +
+    '**may still be applied** when the worker is back; retrying with the same Idempotency-Key is safe.',
+  retryAfter,
+);
+const readUnavailable = errorResponse('`unavailable`: Temporal or the database did not answer; nothing changed, retry later.');
+
+const bearer = (scope: string) => ({ bearerAuth: [scope] });
+
+export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key. The scope each operation needs is listed in its security requirement (`admin` implies all).',
+  });
+  registry.registerComponent('securitySchemes', 'webhookSignature', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Leadflow-Signature',
+    description:
+      'For form-fill webhooks that cannot hold an API key: `X-Leadflow-Signature: sha256=<hex HMAC-SHA256(secret, ' +
+      '"<X-Leadflow-Timestamp>.<raw body>")>` with `X-Leadflow-Timestamp` in unix seconds, at most 5 minutes old.',
+  });
+
+  for (const route of routes()) registry.registerPath(route);
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Leadflow API',
+      version: API_VERSION,
+      description: API_DESCRIPTION,
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: '/' }],
+    tags: [
+      { name: 'intake', description: 'Form fills and engagement (scope `intake`).' },
+      { name: 'decisions', description: 'Sales decisions (scope `sales`).' },
+      { name: 'reads', description: 'Leads, their history and lists (scope `read`).' },
+      { name: 'operations', description: 'Probes, metrics and this documentation.' },
+    ],
+  });
+}
+
+function routes(): RouteConfig[] {
+  const decision = (
+    name: string,
+    summary: string,
+    body: ZodType,
+    description: string,
+  ): RouteConfig => ({
+    method: 'post',
+    path: `/v1/leads/{leadId}/${name}`,
+    operationId: `${name}Lead`,
+    tags: ['decisions'],
+    summary,
+    description:
+      `${description}\n\nOne Temporal Update of the lead workflow, refused before anything is recorded when the stage ` +
+      'does not allow it. Answers with the lead after the decision. See 503 for what a timeout means.',
+    security: [bearer('sales')],
+    request: { params: LeadPathParams, headers: IdempotencyHeaders, body: jsonBody(body) },
+    responses: {
+      200: jsonResponse(LeadResponse, 'The decision is recorded; the lead as it is now.'),
+      400: errors[400],
+      401: errors[401],
+      403: errors[403],
+      404: errors[404],
+      409: errorResponse(
+        '`transition_not_allowed`: the lead\'s stage does not allow this decision; `details` is `{stage, command, ' +
+          'allowed, reason}` (allowed = the commands the stage allows). `lead_closed`: the lead is won or ' +
+          'disqualified (`details.stage`).',
+      ),
+      413: errors[413],
+      415: errors[415],
+      422: errors[422],
+      429: errors[429],
+      503: writeUnavailable,
+    },
+  });
+
+  return [
+    {
+      method: 'post',
+      path: '/v1/leads',
+      operationId: 'submitForm',
+      tags: ['intake'],
+      summary: 'Submit a form fill (creates or updates the lead)',
+      description:
+        'Creates the lead for this email, or updates the person\'s existing lead (one person, one lead: the id is ' +
+        'derived from the normalised email, so different letter case is the same lead). Answers once the form\'s ' +
+        'events are recorded: `created` says whether this fill captured the lead, `stage` where it is now (a ' +
+        '`demo_request` or `contact_sales` from a good fit is an MQL at once).\n\n' +
+        'Authenticate with a bearer key (scope `intake`) **or** sign the raw body (signed webhook). `consent` is ' +
+        'validated and kept in the lead workflow\'s history with the form fill; it is not part of the lead events ' +
+        'or the read model yet.',
+      security: [bearer('intake'), { webhookSignature: [] }],
+      request: {
+        headers: IdempotencyHeaders.extend(WebhookHeaders.shape),
+        body: jsonBody(FormFill),
+      },
+      responses: {
+        202: jsonResponse(FormAccepted, 'The form fill is recorded.'),
+        400: errors[400],
+        401: errors[401],
+        403: errors[403],
+        409: errors.leadClosed,
+        413: errors[413],
+        415: errors[415],
+        422: errors[422],
+        429: errors[429],
+        503: writeUnavailable,
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/leads/{leadId}/engagements',
+      operationId: 'recordEngagements',
+      tags: ['intake'],
+      summary: 'Record engagement events',
+      description:
+        `One event, or \`{events: [...]}\` with up to ${MAX_ENGAGEMENTS_PER_REQUEST}, sent to the lead as one ` +
+        'Signal: accepted now, scored asynchronously (points per type, capped per type by the policy). Give each ' +
+        'event an `id` so re-deliveries are ignored; a 503 here may still have been delivered.',
+      security: [bearer('intake')],
+      request: { params: LeadPathParams, headers: IdempotencyHeaders, body: jsonBody(EngagementBody) },
+      responses: {
+        202: jsonResponse(EngagementsAccepted, 'The events are handed to the lead.'),
+        400: errors[400],
+        401: errors[401],
+        403: errors[403],
+        404: errors[404],
+        409: errors.leadClosed,
+        413: errors[413],
+        415: errors[415],
+        422: errors[422],
+        429: errors[429],
+        503: writeUnavailable,
+      },
+    },
+    decision('accept', 'Accept an MQL (it becomes a SAL)', AcceptBody, 'The owner takes the lead: MQL → SAL, with the SAL follow-up SLA.'),
+    decision(
+      'reject',
+      'Reject an MQL',
+      RejectBody,
+      'Sends the lead back to marketing (recycled) or out of the funnel (disqualified), depending on the reason.',
+    ),
+    decision('qualify', 'Qualify a SAL with BANT', QualifyBody, 'All four criteria confirmed: SAL → SQL (an opportunity); any gap recycles it.'),
+    decision('close', 'Close an SQL as won or lost', CloseBody, '`won` closes the lead; `lost` with `not_now` recycles it, any other reason disqualifies it.'),
+    decision('disqualify', 'Disqualify an open lead', DisqualifyBody, 'Takes the lead out of the funnel from any open stage except SQL (close it instead).'),
+    {
+      method: 'get',
+      path: '/v1/leads',
+      operationId: 'listLeads',
+      tags: ['reads'],
+      summary: 'List leads',
+      description:
+        'From the read model, most recently changed first (`updatedAt` desc, then `leadId` desc), with keyset ' +
+        'pagination: pass `nextCursor` back as `cursor` until it is null.',
+      security: [bearer('read')],
+      request: { query: ListLeadsQuery },
+      responses: {
+        200: jsonResponse(LeadList, 'One page of leads.'),
+        400: errors[400],
+        401: errors[401],
+        403: errors[403],
+        429: errors[429],
+        503: readUnavailable,
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/leads/{leadId}',
+      operationId: 'getLead',
+      tags: ['reads'],
+      summary: 'Get a lead',
+      description: 'From the read model, or from the lead workflow itself with `consistent=true`.',
+      security: [bearer('read')],
+      request: { params: LeadPathParams, query: GetLeadQuery },
+      responses: {
+        200: jsonResponse(LeadResponse, 'The lead.'),
+        400: errors[400],
+        401: errors[401],
+        403: errors[403],
+        404: errors[404],
+        429: errors[429],
+        503: readUnavailable,
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/leads/{leadId}/history',
+      operationId: 'getLeadHistory',
+      tags: ['reads'],
+      summary: "A lead's events, in order",
+      description: 'Every event of the lead (`LeadCaptured`, `FormFilled`, `LeadBecameMql`, …) in `seq` order, paged by `afterSeq`.',
+      security: [bearer('read')],
+      request: { params: LeadPathParams, query: HistoryQuery },
+      responses: {
+        200: jsonResponse(LeadHistory, 'One page of events.'),
+        400: errors[400],
+        401: errors[401],
+        403: errors[403],
+        404: errors[404],
+        429: errors[429],
+        503: readUnavailable,
+      },
+    },
+    {
+      method: 'get',
+      path: '/healthz',
+      operationId: 'health',
+      tags: ['operations'],
+      summary: 'Liveness probe (no auth)',
+      security: [],
+      responses: { 200: jsonResponse(Health, 'The process is up.') },
+    },
+    {
+      method: 'get',
+      path: '/readyz',
+      operationId: 'ready',
+      tags: ['operations'],
+      summary: 'Readiness probe (no auth)',
+      description: 'Checks that Temporal and the database each answer within 2 seconds.',
+      security: [],
+      responses: {
+        200: jsonResponse(Ready, 'Temporal and the database answer.'),
+        503: errorResponse('`not_ready`: `details.checks` says which of `temporal` and `database` failed (`failed` or `timeout`).'),
+      },
+    },
+    {
+      method: 'get',
+      path: '/metrics',
+      operationId: 'metrics',
+      tags: ['operations'],
+      summary: 'Prometheus metrics (scope read)',
+      description:
+        'HTTP traffic, Node process metrics and lead gauges (leads per stage, SLA breaches, overdue SLAs). Needs a ' +
+        'key with `read`, since the lead counts are business data (Prometheus: `authorization: {credentials: <key>}`).',
+      security: [bearer('read')],
+      responses: {
+        200: {
+          description: 'Prometheus text exposition format.',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+        401: errors[401],
+        403: errors[403],
+        429: errors[429],
+      },
+    },
+    {
+      method: 'get',
+      path: '/openapi.json',
+      operationId: 'openApiDocument',
+      tags: ['operations'],
+      summary: 'This document (no auth)',
+      security: [],
+      responses: { 200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+    },
+    {
+      method: 'get',
+      path: '/docs',
+      operationId: 'docs',
+      tags: ['operations'],
+      summary: 'API reference page (no auth)',
+      description: `Swagger UI on /openapi.json, served from ${DOCS_ASSETS_PATH} (works offline).`,
+      security: [],
+      responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } } },
+    },
+  ];
+}
+
+/** The /docs page: Swagger UI from the locally installed swagger-ui-dist, reading /openapi.json. */
+export function docsPage(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Leadflow API reference</title>
+  <link rel="stylesheet" href="${DOCS_ASSETS_PATH}/swagger-ui.css">
+  <link rel="icon" type="image/png" href="${DOCS_ASSETS_PATH}/favicon-32x32.png">
+</head>
+<body>
+  <noscript>This page needs JavaScript. The API description itself is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+  <div id="swagger-ui"></div>
+  <script src="${DOCS_ASSETS_PATH}/swagger-ui-bundle.js"></script>
+  <script src="${DOCS_ASSETS_PATH}/swagger-ui-standalone-preset.js"></script>
+  <script src="${DOCS_ASSETS_PATH}/leadflow-docs.js"></script>
+</body>
+</html>
+`;
+}

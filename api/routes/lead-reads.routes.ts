@@ -1,0 +1,108 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Express } from 'express';
+import { sql } from 'kysely';
+import { workflowIdForLead } from '../../client/lead-id';
+import type { LeadState } from '../../domain/lead-state';
+import { leadStateQuery } from '../../workflows/lead.messages';
+import type { AppDeps } from '../app-deps';
+import { ApiError } from '../errors';
+import { GetLeadQuery, HistoryQuery, LeadPathParams, ListLeadsQuery } from '../schemas';
+import { fromTemporalError } from '../temporal-errors';
+import { guard, leadView, parse, projectedState, projectedStage, workflowDeadline } from './route-support';
+
+/**
+ * The reads: one lead (read model, or the workflow itself with ?consistent=true), its event history,
+ * and filtered lists with keyset pagination. All from PostgreSQL except the consistent read.
+ */
+export function registerLeadReadRoutes(app: Express, deps: AppDeps): void {
+  app.get('/v1/leads', ...guard(app, deps, 'read'), async (req, res) => {
+    const query = parse(ListLeadsQuery, req.query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    let select = deps.db.selectFrom('leads').select(['state', 'updatedAt', 'leadId']);
+    if (query.stage !== undefined) select = select.where('stage', '=', query.stage);
+    if (query.owner !== undefined) select = select.where('owner', '=', query.owner);
+    if (query.slaDueBefore !== undefined) select = select.where('slaDueAt', '<', new Date(query.slaDueBefore));
+    if (after) {
+      select = select.where(sql<boolean>`(updated_at, lead_id) < (${after.updatedAt}::timestamptz, ${after.leadId})`);
+    }
+    const rows = await select
+      .orderBy('updatedAt', 'desc')
+      .orderBy('leadId', 'desc')
+      .limit(query.limit + 1)
+      .execute();
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    res.json({
+      items: page.map((r) => leadView(r.state as LeadState, deps)),
+      nextCursor: rows.length > query.limit && last ? encodeCursor({ updatedAt: last.updatedAt.toISOString(), leadId: last.leadId }) : null,
+    });
+  });
+
+  app.get('/v1/leads/:leadId', ...guard(app, deps, 'read'), async (req, res) => {
+    const { leadId } = parse(LeadPathParams, req.params);
+    const { consistent } = parse(GetLeadQuery, req.query);
+    const state = consistent === 'true' ? await queryWorkflow(deps, leadId) : await projectedState(deps, leadId);
+    if (!state || state.seq === 0) throw ApiError.notFound(`Lead ${leadId}`);
+    res.json({ lead: leadView(state, deps) });
+  });
+
+  app.get('/v1/leads/:leadId/history', ...guard(app, deps, 'read'), async (req, res) => {
+    const { leadId } = parse(LeadPathParams, req.params);
+    const { afterSeq, limit } = parse(HistoryQuery, req.query);
+    const rows = await deps.db
+      .selectFrom('leadEvents')
+      .select(['seq', 'type', 'data', 'occurredAt', 'recordedAt'])
+      .where('leadId', '=', leadId)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit + 1)
+      .execute();
+    if (rows.length === 0 && !(await projectedState(deps, leadId))) throw ApiError.notFound(`Lead ${leadId}`);
+    const page = rows.slice(0, limit);
+    res.json({
+      leadId,
+      events: page.map((r) => ({
+        seq: r.seq,
+        type: r.type,
+        occurredAt: r.occurredAt.toISOString(),
+        recordedAt: r.recordedAt.toISOString(),
+        data: r.data,
+      })),
+      nextAfterSeq: rows.length > limit ? (page[page.length - 1]?.seq ?? null) : null,
+    });
+  });
+}
+
+async function queryWorkflow(deps: AppDeps, leadId: string): Promise<LeadState | undefined> {
+  try {
+    return await deps.client.withDeadline(workflowDeadline(deps), () =>
+      deps.client.workflow.getHandle(workflowIdForLead(leadId)).query(leadStateQuery),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw await fromTemporalError(err, { leadId, projectedStage: projectedStage(deps, leadId), mayApplyLater: false });
+  }
+}
+
+interface Cursor {
+  updatedAt: string;
+  leadId: string;
+}
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.updatedAt, c.leadId]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    const [updatedAt, leadId] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
+    if (typeof updatedAt === 'string' && !Number.isNaN(Date.parse(updatedAt)) && typeof leadId === 'string') {
+      return { updatedAt, leadId };
+    }
+  } catch {
+    // fall through
+  }
+  throw new ApiError(400, 'invalid_request', 'The cursor is not one this API returned', [
+    { code: 'custom', path: ['cursor'], message: 'invalid cursor' },
+  ]);
+}

@@ -1,0 +1,14 @@
+import type { Express } from 'express';
+import type { AppDeps } from '../app-deps';
+import { registerDecisionRoutes } from './decisions.routes';
+import { registerEngagementRoutes } from './engagements.routes';
+import { registerIntakeRoutes } from './intake.routes';
+import { registerLeadReadRoutes } from './lead-reads.routes';
+
+/** Every /v1/leads route; each group lives in its own file. */
+export function registerLeadRoutes(app: Express, deps: AppDeps): void {
+  registerIntakeRoutes(app, deps);
+  registerEngagementRoutes(app, deps);
+  registerDecisionRoutes(app, deps);
+  registerLeadReadRoutes(app, deps);
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import type { Express, Request, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
+import { deleteExpiredAnswers, findStoredAnswer, storeAnswer } from '../../db/idempotency.repository';
+import { allowedCommands } from '../../domain/lead-decider';
+import type { LeadStage } from '../../domain/lead-events';
+import type { LeadState } from '../../domain/lead-state';
+import type { AppDeps } from '../app-deps';
+import { authenticate, rateLimiter, type Scope } from '../auth';
+import { ApiError, errorBody } from '../errors';
+import { IdempotencyHeaders, type LeadView } from '../schemas';
+
+/*
+ * What the route files share: request validation, authentication + rate limiting, Idempotency-Key
+ * handling, and the lead's public view. Each route lives in its own file beside this one.
+ */
+
+/** Parses a part of the request with its schema; a mismatch is a 400 with the zod issues. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw ApiError.validation(result.error.issues);
+  return result.data;
+}
+
+const limiters = new WeakMap<Express, RequestHandler>();
+
+/**
+ * Authentication for `scope`, then the rate limit. One limiter per app, so a key's budget is shared by
+ * every route it calls.
+ */
+export function guard(app: Express, deps: AppDeps, scope: Scope, options: { allowSignedWebhook?: boolean } = {}): RequestHandler[] {
+  let limiter = limiters.get(app);
+  if (!limiter) {
+    limiter = rateLimiter(deps.auth.rateLimitPerMinute);
+    limiters.set(app, limiter);
+  }
+  return [authenticate(deps.auth, scope, options), limiter];
+}
+
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/** A route body: gets the Temporal update id to use (derived from the Idempotency-Key), if any. */
+export type IdempotentHandler = (req: Request, res: Response, updateId: string | undefined) => Promise<Answer>;
+
+/** How often a process deletes expired idempotency answers (on the way of a request, in the background). */
+const PURGE_EVERY_MS = 10 * 60 * 1000;
+const lastPurge = new WeakMap<AppDeps, number>();
+
+/**
+ * Idempotency-Key support for a write route. The first answer below 500 is stored per (API key,
+ * Idempotency-Key) and replayed for 24 h; the same key with another method, path or body is a 422.
+ * The Temporal update id is derived from the key, so concurrent duplicates that both miss the store
+ * still collapse into one change in the lead workflow. 5xx answers are not stored: retrying is the point.
+ */
+export function idempotent(deps: AppDeps, operation: string, handler: IdempotentHandler): RequestHandler {
+  return async (req, res) => {
+    const key = parse(IdempotencyHeaders, { 'Idempotency-Key': req.header('idempotency-key') })['Idempotency-Key'];
+    if (key === undefined) {
+      const answer = await handler(req, res, undefined);
+      res.status(answer.status).json(answer.body);
+      return;
+    }
+    purgeExpiredAnswers(deps);
+    const keyId = req.principal?.keyId ?? 'anonymous';
+    const requestHash = hashRequest(req);
+    const stored = await findStoredAnswer(deps.db, { keyId, idempotencyKey: key });
+    if (stored) {
+      if (stored.requestHash !== requestHash) {
+        throw new ApiError(
+          422,
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used with a different request; use a new key for a new request',
+        );
+      }
+      res.setHeader('Idempotent-Replayed', 'true');
+      res.status(stored.statusCode).json(stored.body);
+      return;
+    }
+    const remember = async (answer: Answer): Promise<void> => {
+      try {
+        await storeAnswer(deps.db, { keyId, idempotencyKey: key, requestHash, statusCode: answer.status, body: answer.body });
+      } catch (err) {
+        // The change is made; only the replay is lost. A retry still collapses on the Temporal update id.
+        deps.logger.warn({ err, reqId: req.id }, 'idempotent answer not stored');
+      }
+    };
+    let answer: Answer;
+    try {
+      answer = await handler(req, res, `${operation}/${keyId}/${key}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
+        await remember({ status: err.status, body: errorBody(err) });
+      }
+      throw err;
+    }
+    await remember(answer);
+    res.status(answer.status).json(answer.body);
+  };
+}
+
+function purgeExpiredAnswers(deps: AppDeps): void {
+  const now = Date.now();
+  if (now - (lastPurge.get(deps) ?? 0) < PURGE_EVERY_MS) return;
+  lastPurge.set(deps, now);
+  deleteExpiredAnswers(deps.db).catch((err: unknown) => deps.logger.warn({ err }, 'expired idempotency answers not purged'));
+}
+
+function hashRequest(req: Request): string {
+  return createHash('sha256')
+    .update(`${req.method} ${req.path}\n`)
+    .update(canonicalJson(req.body))
+    .digest('hex');
+}
+
+/** JSON with object keys sorted, so the same body sent with another key order hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The lead as the API shows it: the read model's columns and the parts of the state a client needs. */
+export function leadView(state: LeadState, deps: Pick<AppDeps, 'client' | 'temporalUiUrl'>): LeadView {
+  const { profile } = state;
+  const fullName = [profile.firstName, profile.lastName].filter((p) => p && p.trim() !== '').join(' ');
+  const recycled = state.stage === 'recycled' ? state.recycle : undefined;
+  const namespace = deps.client.options.namespace;
+  return {
+    leadId: state.leadId,
+    stage: state.stage,
+    owner: state.owner ?? null,
+    email: profile.email,
+    fullName: fullName === '' ? null : fullName,
+    company: profile.company ?? null,
+    country: profile.country ?? null,
+    profile: { ...profile },
+    source: { channel: state.source?.channel ?? null, campaign: state.source?.campaign ?? null },
+    fitScore: state.fitScore,
+    engagementScore: state.engagementScore,
+    sla: state.sla ? { ...state.sla } : null,
+    slaBreaches: state.slaBreaches,
+    mqlCycle: state.mqlCycle,
+    recycleCount: state.recycleCount,
+    recycleReason: recycled?.reason ?? null,
+    bantGaps: recycled?.bantGaps ?? null,
+    needsDataRepair: state.recycle?.needsDataRepair ?? false,
+    unsubscribed: state.unsubscribed,
+    opportunityId: state.opportunityId ?? null,
+    closed: state.closed ? { ...state.closed, reason: state.closed.reason ?? null } : null,
+    stageReachedAt: { ...state.firstReachedAt },
+    allowedCommands: allowedCommands(state) as LeadView['allowedCommands'],
+    createdAt: state.createdAt ?? null,
+    updatedAt: state.updatedAt ?? null,
+    lastEventSeq: state.seq,
+    links: {
+      self: `/v1/leads/${state.leadId}`,
+      history: `/v1/leads/${state.leadId}/history`,
+      ...(deps.temporalUiUrl
+        ? { temporal: `${deps.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${state.leadId}` }
+        : {}),
+    },
+  };
+}
+
+/** The lead's state in the read model (`leads`), or undefined when it is not there. */
+export async function projectedState(deps: Pick<AppDeps, 'db'>, leadId: string): Promise<LeadState | undefined> {
+  const row = await deps.db.selectFrom('leads').select('state').where('leadId', '=', leadId).executeTakeFirst();
+  return row ? (row.state as LeadState) : undefined;
+}
+
+export function projectedStage(deps: Pick<AppDeps, 'db'>, leadId: string): () => Promise<LeadStage | undefined> {
+  return async () => (await projectedState(deps, leadId))?.stage;
+}
+
+/** Deadline for calls that wait on the lead workflow (form fills, signals, decisions, queries). */
+export function workflowDeadline(deps: Pick<AppDeps, 'decisionTimeoutMs'>): number {
+  return Date.now() + deps.decisionTimeoutMs;
+}

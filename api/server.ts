@@ -1,0 +1,44 @@
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { LeadflowConfig } from '../config/leadflow.config';
+import type { Db } from '../db/connection';
+import { createApp } from './app';
+import { createApiMetrics } from './metrics';
+
+export interface RunningApi {
+  server: Server;
+  url: string;
+  /** Stops accepting connections and lets in-flight requests finish (up to 10 s). */
+  close(): Promise<void>;
+}
+
+export async function startApiServer(config: LeadflowConfig, db: Db, client: Client, logger: Logger): Promise<RunningApi> {
+  const app = createApp({
+    client,
+    db,
+    policy: config.policy,
+    taskQueue: config.temporal.taskQueue,
+    auth: { keys: config.api.keys, webhookSecret: config.api.webhookSecret, rateLimitPerMinute: config.api.rateLimitPerMinute },
+    logger,
+    metrics: createApiMetrics(db),
+    decisionTimeoutMs: config.api.decisionTimeoutMs,
+    temporalUiUrl: config.temporal.uiUrl,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.api.port, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  return {
+    server,
+    url: `http://localhost:${config.api.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), 10_000);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

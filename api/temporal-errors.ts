@@ -1,0 +1,97 @@
+import {
+  ApplicationFailure,
+  isGrpcCancelledError,
+  isGrpcDeadlineError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import type { CommandRefusal } from '../domain/lead-decider';
+import type { LeadStage } from '../domain/lead-events';
+import { COMMAND_REFUSED, INVALID_COMMAND } from '../workflows/lead.messages';
+import { ApiError, isUnavailable } from './errors';
+
+/*
+ * What the lead workflow's answers and Temporal's failures mean for an HTTP caller. One mapping, used by
+ * every route that talks to a lead workflow.
+ */
+
+export interface TemporalErrorContext {
+  leadId: string;
+  /** The lead's stage in the read model, or undefined when the lead is unknown there. */
+  projectedStage: () => Promise<LeadStage | undefined>;
+  /** Whether the request may have reached the workflow (an Update or Signal) before it timed out. */
+  mayApplyLater: boolean;
+}
+
+/** The refusal a COMMAND_REFUSED failure carries (details[0]). */
+export function commandRefusal(err: unknown): CommandRefusal | undefined {
+  const failure = applicationFailure(err);
+  if (failure?.type !== COMMAND_REFUSED) return undefined;
+  return failure.details?.[0] as CommandRefusal | undefined;
+}
+
+function applicationFailure(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause;
+  if (err instanceof ApplicationFailure) return err;
+  return undefined;
+}
+
+export function isTimeout(err: unknown): boolean {
+  return (
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    isGrpcDeadlineError(err) ||
+    isGrpcCancelledError(err) ||
+    isUnavailable(err)
+  );
+}
+
+export function leadClosed(leadId: string, stage: LeadStage | 'unknown'): ApiError {
+  return new ApiError(409, 'lead_closed', `Lead ${leadId} is closed (${stage}); it takes no more changes`, { stage });
+}
+
+/** The 503 of a call to a lead workflow that did not answer in time. */
+export function workflowUnavailable(mayApplyLater: boolean): ApiError {
+  return mayApplyLater
+    ? new ApiError(
+        503,
+        'unavailable',
+        'The lead did not answer in time (Temporal or its worker is unavailable). The request may still be applied ' +
+          'when the worker is back; retrying with the same Idempotency-Key is safe.',
+      )
+    : new ApiError(503, 'unavailable', 'Temporal did not answer in time; nothing was applied, the request can be retried');
+}
+
+/**
+ * Maps a failure of an Update, Signal or Query sent to a lead workflow to the API's error, or returns the
+ * error unchanged when it means nothing here (the error handler answers 500).
+ */
+export async function fromTemporalError(err: unknown, ctx: TemporalErrorContext): Promise<unknown> {
+  const refusal = commandRefusal(err);
+  if (refusal) {
+    if (refusal.code === 'LEAD_NOT_FOUND') return ApiError.notFound(`Lead ${ctx.leadId}`);
+    return new ApiError(409, 'transition_not_allowed', refusal.message, {
+      stage: refusal.stage,
+      command: refusal.command,
+      allowed: refusal.allowed,
+      reason: refusal.code,
+    });
+  }
+  const failure = applicationFailure(err);
+  if (failure?.type === INVALID_COMMAND) {
+    return new ApiError(400, 'invalid_request', failure.message, failure.details?.[0]);
+  }
+  if (err instanceof WorkflowNotFoundError) {
+    // A completed workflow answers "not found" too: the lead exists in the read model but is closed.
+    const stage = await ctx.projectedStage().catch(() => undefined);
+    return stage === undefined ? ApiError.notFound(`Lead ${ctx.leadId}`) : leadClosed(ctx.leadId, stage);
+  }
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    // update-with-start with REJECT_DUPLICATE: the lead's workflow has completed.
+    const stage = await ctx.projectedStage().catch(() => undefined);
+    return leadClosed(ctx.leadId, stage ?? 'unknown');
+  }
+  if (isTimeout(err)) return workflowUnavailable(ctx.mayApplyLater);
+  return err;
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { generateDevKey, loadApiKeysFile, parseApiKeys, type ApiKey } from '../api/auth';
+import type { DatabaseConfig } from '../db/connection';
+import { databaseConfigFromEnv } from '../db/database-config';
+import { defaultLeadPolicy, leadPolicySchema, type LeadPolicy } from '../domain/lead-policy';
+import { LEAD_TASK_QUEUE } from '../workflows/lead.messages';
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Base URL of the Temporal Web UI, for links from the API and the start-up banner. */
+  TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
+  LEADFLOW_TASK_QUEUE: z.string().min(1).default(LEAD_TASK_QUEUE),
+  /** Where notifications are POSTed (JSON, HMAC-signed); unset = structured log lines. */
+  LEADFLOW_NOTIFY_WEBHOOK_URL: z.url().optional(),
+  LEADFLOW_NOTIFY_WEBHOOK_SECRET: z.string().min(16).optional(),
+  /** Path to a JSON policy file; unset = the built-in default policy. */
+  LEADFLOW_POLICY_FILE: z.string().min(1).optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** `id:secret:scope+scope,…` (scopes: intake, sales, read, admin). */
+  LEADFLOW_API_KEYS: z.string().min(1).optional(),
+  /** JSON file: [{"id": …, "secret": …, "scopes": [...]}] */
+  LEADFLOW_API_KEYS_FILE: z.string().min(1).optional(),
+  /** Shared secret for signed form-fill webhooks (X-Leadflow-Signature). */
+  LEADFLOW_WEBHOOK_SECRET: z.string().min(16).optional(),
+  LEADFLOW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** How long a sales decision waits for the lead workflow before the API answers 503. */
+  LEADFLOW_DECISION_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** production = prebuilt workflow bundle (npm run build); anything else bundles from source at start. */
+  NODE_ENV: z.string().default('development'),
+});
+
+export interface LeadflowConfig {
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  notify: { webhookUrl?: string; webhookSecret?: string };
+  policy: LeadPolicy;
+  database: DatabaseConfig;
+  api: {
+    port: number;
+    keys: ApiKey[];
+    webhookSecret?: string;
+    rateLimitPerMinute: number;
+    decisionTimeoutMs: number;
+  };
+  logLevel: string;
+  production: boolean;
+}
+
+/**
+ * Parsed once at start-up and frozen; a bad value stops the process with a message naming the
+ * variable. `devKey: true` (npm start) adds a generated key with every scope when none is configured.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { devKey?: boolean } = {}): Readonly<LeadflowConfig> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  const e = parsed.data;
+  if (e.LEADFLOW_NOTIFY_WEBHOOK_URL && !e.LEADFLOW_NOTIFY_WEBHOOK_SECRET) {
+    throw new Error('invalid configuration: LEADFLOW_NOTIFY_WEBHOOK_SECRET is required with LEADFLOW_NOTIFY_WEBHOOK_URL');
+  }
+  const keys = [
+    ...(e.LEADFLOW_API_KEYS ? withName('LEADFLOW_API_KEYS', () => parseApiKeys(e.LEADFLOW_API_KEYS!)) : []),
+    ...(e.LEADFLOW_API_KEYS_FILE ? withName('LEADFLOW_API_KEYS_FILE', () => loadApiKeysFile(e.LEADFLOW_API_KEYS_FILE!)) : []),
+  ];
+  if (keys.length === 0 && options.devKey) keys.push(generateDevKey());
+  return Object.freeze({
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.LEADFLOW_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
+    notify: { webhookUrl: e.LEADFLOW_NOTIFY_WEBHOOK_URL, webhookSecret: e.LEADFLOW_NOTIFY_WEBHOOK_SECRET },
+    policy: e.LEADFLOW_POLICY_FILE ? loadPolicyFile(e.LEADFLOW_POLICY_FILE) : defaultLeadPolicy,
+    database: databaseConfigFromEnv(env),
+    api: {
+      port: e.PORT,
+      keys,
+      webhookSecret: e.LEADFLOW_WEBHOOK_SECRET,
+      rateLimitPerMinute: e.LEADFLOW_RATE_LIMIT_PER_MINUTE,
+      decisionTimeoutMs: e.LEADFLOW_DECISION_TIMEOUT_MS,
+    },
+    logLevel: e.LOG_LEVEL,
+    production: e.NODE_ENV === 'production',
+  });
+}
+
+function withName<T>(variable: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new Error(`invalid configuration: ${variable}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function loadPolicyFile(file: string): LeadPolicy {
+  const parsed = leadPolicySchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`invalid policy in ${file}:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,120 @@
+import request from 'supertest';
+import type { ApiKey } from '../../api/auth';
+import { buildOpenApiDocument } from '../../api/openapi';
+import { leadIdForEmail } from '../../client/lead-id';
+import { bearer, createTestApp, mqlForm, startApiTestbed, testKeys, type ApiTestbed } from '../support/api-app';
+
+// Who may call what: 401 and 403 on every authenticated route (table-driven, checked against the
+// OpenAPI document), the per-key rate limit, and the body limits on every write.
+
+let t: ApiTestbed;
+let leadId: string;
+
+beforeAll(async () => {
+  t = await startApiTestbed();
+  const res = await request(t.app).post('/v1/leads').set(bearer(testKeys.intake)).send(mqlForm('access@routes.example'));
+  leadId = res.body.leadId;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+type Method = 'get' | 'post';
+interface RouteCase {
+  method: Method;
+  /** As in the OpenAPI document. */
+  path: string;
+  scope: 'intake' | 'sales' | 'read';
+  body?: object;
+}
+
+const routes: RouteCase[] = [
+  { method: 'post', path: '/v1/leads', scope: 'intake', body: { email: 'someone@routes.example' } },
+  { method: 'post', path: '/v1/leads/{leadId}/engagements', scope: 'intake', body: { type: 'page_view', occurredAt: '2026-11-22T10:00:00Z' } },
+  { method: 'post', path: '/v1/leads/{leadId}/accept', scope: 'sales', body: { rep: 'rep-ada' } },
+  { method: 'post', path: '/v1/leads/{leadId}/reject', scope: 'sales', body: { rep: 'rep-ada', reason: 'not_ready' } },
+  { method: 'post', path: '/v1/leads/{leadId}/qualify', scope: 'sales', body: { rep: 'rep-ada', budget: true, authority: true, need: true, timeline: true } },
+  { method: 'post', path: '/v1/leads/{leadId}/close', scope: 'sales', body: { rep: 'rep-ada', outcome: 'won' } },
+  { method: 'post', path: '/v1/leads/{leadId}/disqualify', scope: 'sales', body: { by: 'ops', reason: 'spam' } },
+  { method: 'get', path: '/v1/leads', scope: 'read' },
+  { method: 'get', path: '/v1/leads/{leadId}', scope: 'read' },
+  { method: 'get', path: '/v1/leads/{leadId}/history', scope: 'read' },
+  { method: 'get', path: '/metrics', scope: 'read' },
+];
+
+const call = (app: Parameters<typeof request>[0], route: RouteCase, headers: Record<string, string>) => {
+  const url = route.path.replace('{leadId}', leadId);
+  const req = route.method === 'get' ? request(app).get(url) : request(app).post(url);
+  req.set(headers);
+  return route.body ? req.send(route.body) : req;
+};
+
+test('the table covers every secured operation of the OpenAPI document, with its scope', () => {
+  const doc = buildOpenApiDocument();
+  const secured = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+    (['get', 'post'] as const)
+      .filter((m) => (item[m]?.security ?? []).length > 0)
+      .map((m) => `${m} ${path} ${JSON.stringify(item[m]!.security![0])}`),
+  );
+  expect(secured.sort()).toEqual(routes.map((r) => `${r.method} ${r.path} ${JSON.stringify({ bearerAuth: [r.scope] })}`).sort());
+});
+
+const otherScope = { intake: testKeys.read, sales: testKeys.intake, read: testKeys.sales } as const;
+const ownScope = { intake: testKeys.intake, sales: testKeys.sales, read: testKeys.read } as const;
+
+describe.each(routes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))('%s', (_name, route) => {
+  test('401 without a key, with an unknown key or a malformed header', async () => {
+    const variants: Record<string, string>[] = [{}, { Authorization: 'Bearer not-a-real-key-0123456789' }, { Authorization: `Basic ${ownScope[route.scope].secret}` }, { Authorization: 'Bearer' }];
+    for (const headers of variants) {
+      const res = await call(t.app, route, headers);
+      expect({ headers, status: res.status, code: res.body.error?.code }).toEqual({ headers, status: 401, code: 'unauthorized' });
+    }
+  });
+
+  test('403 with a key of another scope', async () => {
+    const res = await call(t.app, route, bearer(otherScope[route.scope]));
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('forbidden');
+  });
+
+  test('passes with its own scope and with admin', async () => {
+    for (const key of [ownScope[route.scope], testKeys.admin] as ApiKey[]) {
+      const res = await call(t.app, route, bearer(key));
+      expect({ key: key.id, allowed: ![401, 403, 429, 500].includes(res.status) }).toEqual({ key: key.id, allowed: true });
+    }
+  });
+
+  if (route.method === 'post') {
+    test('415 for text/plain and 413 for a body over 1 MB', async () => {
+      const url = route.path.replace('{leadId}', leadId);
+      const text = await request(t.app).post(url).set(bearer(ownScope[route.scope])).set('Content-Type', 'text/plain').send('hello');
+      expect(text.status).toBe(415);
+      const huge = await request(t.app)
+        .post(url)
+        .set(bearer(ownScope[route.scope]))
+        .send({ ...route.body, padding: 'x'.repeat(1_100_000) });
+      expect(huge.status).toBe(413);
+    });
+  }
+});
+
+test('the unauthenticated routes need no key', async () => {
+  for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs']) {
+    expect({ path, status: (await request(t.app).get(path)).status }).toEqual({ path, status: 200 });
+  }
+});
+
+test('429 once a key has used its budget, with Retry-After; other keys are not affected', async () => {
+  const app = createTestApp({ client: t.env.client, db: t.db, rateLimitPerMinute: 3 });
+  const read = bearer(testKeys.read);
+  const url = `/v1/leads/${leadIdForEmail('access@routes.example')}`;
+  for (let i = 0; i < 3; i++) expect((await request(app).get(url).set(read)).status).toBe(200);
+  // The budget is per key across routes, not per route.
+  const limited = await request(app).get('/v1/leads').set(read);
+  expect(limited.status).toBe(429);
+  expect(limited.body.error.code).toBe('rate_limited');
+  expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  expect((await request(app).get(url).set(bearer(testKeys.admin))).status).toBe(200);
+  const form = await request(app).post('/v1/leads').set(bearer(testKeys.intake)).send({ email: 'limits@routes.example' });
+  expect(form.status).toBe(202);
+});

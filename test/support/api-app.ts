@@ -1,0 +1,123 @@
+import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { Express } from 'express';
+import pino from 'pino';
+import { databaseEventSink } from '../../activities';
+import { createApp } from '../../api/app';
+import type { AppDeps } from '../../api/app-deps';
+import type { ApiKey } from '../../api/auth';
+import { createApiMetrics } from '../../api/metrics';
+import type { Db } from '../../db/connection';
+import { defaultLeadPolicy } from '../../domain/lead-policy';
+import { LEAD_TASK_QUEUE } from '../../workflows/lead.messages';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createDevServerEnv, createTestWorker, Recorder } from './temporal-env';
+
+/** One key per scope, plus one with every scope and one with none of the needed ones. */
+export const testKeys = {
+  intake: { id: 'marketing', secret: 'intake-secret-0123456789abcdef', scopes: ['intake'] },
+  sales: { id: 'crm', secret: 'sales-secret-0123456789abcdef', scopes: ['sales'] },
+  read: { id: 'dashboard', secret: 'read-secret-0123456789abcdef', scopes: ['read'] },
+  admin: { id: 'ops', secret: 'admin-secret-0123456789abcdef', scopes: ['admin'] },
+} satisfies Record<string, ApiKey>;
+
+export const WEBHOOK_SECRET = 'webhook-secret-0123456789abcdef';
+
+export const bearer = (key: ApiKey): Record<string, string> => ({ Authorization: `Bearer ${key.secret}` });
+
+export interface TestAppOptions {
+  client: Client;
+  db: Db;
+  taskQueue?: string;
+  rateLimitPerMinute?: number;
+  decisionTimeoutMs?: number;
+  keys?: ApiKey[];
+}
+
+/** The real AppDeps, over the test's Temporal client and database, with silent logs. */
+export function testAppDeps(options: TestAppOptions): AppDeps {
+  return {
+    client: options.client,
+    db: options.db,
+    policy: defaultLeadPolicy,
+    taskQueue: options.taskQueue ?? LEAD_TASK_QUEUE,
+    auth: {
+      keys: options.keys ?? Object.values(testKeys),
+      webhookSecret: WEBHOOK_SECRET,
+      rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+    },
+    logger: pino({ level: 'silent' }),
+    metrics: createApiMetrics(options.db),
+    decisionTimeoutMs: options.decisionTimeoutMs ?? 20_000,
+    temporalUiUrl: 'http://localhost:8233',
+  };
+}
+
+export function createTestApp(options: TestAppOptions): Express {
+  return createApp(testAppDeps(options));
+}
+
+export interface ApiTestbed {
+  env: TestWorkflowEnvironment;
+  pg: TestDatabase;
+  db: Db;
+  app: Express;
+  worker: Worker;
+  /** Stops the worker, the dev server and drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * The whole system for HTTP tests: a Temporal dev server, a throwaway PostgreSQL database, a real worker
+ * projecting into it on the `leads` task queue, and the app over them.
+ */
+export async function startApiTestbed(): Promise<ApiTestbed> {
+  const [env, pg] = await Promise.all([createDevServerEnv(), createTestDatabase('postgres')]);
+  const { worker } = await createTestWorker(env, new Recorder(), LEAD_TASK_QUEUE, databaseEventSink(pg.db));
+  const running = worker.run();
+  const app = createTestApp({ client: env.client, db: pg.db });
+  return {
+    env,
+    pg,
+    db: pg.db,
+    app,
+    worker,
+    async close() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await pg.drop();
+      await env.teardown();
+    },
+  };
+}
+
+/** A profile that makes a demo request an MQL at once (good fit, handoff data complete). */
+export function mqlForm(email: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    email,
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    phone: '+44 20 7946 0000',
+    company: 'Analytical Engines Ltd',
+    country: 'GB',
+    productInterest: 'lead routing',
+    seniority: 'vp',
+    employeeCount: 1200,
+    industry: 'software',
+    formType: 'demo_request',
+    source: { channel: 'web', campaign: 'api-tests' },
+    ...extra,
+  };
+}
+
+/** Polls until `check` passes (the projection is written before Updates answer; signals are async). */
+export async function eventually<T>(fn: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, databaseEventSink } from '../activities';
+import type { LeadflowConfig } from '../config/leadflow.config';
+import type { Db } from '../db/connection';
+
+/** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) for production start-up. */
+export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../workflow-bundle.js');
+
+/** The lead worker: task queue `leads`, the real activities writing to `db`. */
+export async function createLeadWorker(config: LeadflowConfig, db: Db, connection: NativeConnection): Promise<Worker> {
+  const bundleSource = config.production
+    ? { workflowBundle: { codePath: requireBundle() } }
+    : { workflowsPath: require.resolve('../workflows') };
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...bundleSource,
+    activities: createActivities({ notify: config.notify, eventSink: databaseEventSink(db) }),
+  });
+}
+
+function requireBundle(): string {
+  if (!existsSync(WORKFLOW_BUNDLE_PATH)) {
+    throw new Error(`NODE_ENV=production needs the prebuilt workflow bundle at ${WORKFLOW_BUNDLE_PATH}: run npm run build`);
+  }
+  return WORKFLOW_BUNDLE_PATH;
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command to try Leadflow locally: a persisted Temporal dev server (Web UI on :8233) with the lead
-# search attributes, and the lead worker. Ctrl-C stops both.
+# search attributes, then the worker and the API (port 3000) on the embedded PGlite database (or
+# DATABASE_URL). Ctrl-C stops everything.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -36,7 +37,8 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   echo "Temporal dev server on $TEMPORAL_ADDRESS, Web UI at http://localhost:$ui_port (data in $data_dir)"
 fi
 
-npm run --silent build
-NODE_ENV="${NODE_ENV:-production}" node dist/worker/main.js &
+npm run --silent build >/dev/null
+# Worker and API in one process: the embedded PGlite database admits a single process.
+TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://localhost:$ui_port}" NODE_ENV="${NODE_ENV:-production}" node dist/scripts/start-all.js &
 pids+=($!)
 wait -n "${pids[@]}"

@@ -130,7 +130,15 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
           throwIfRefused(await apply(commandFrom(schema, type, args)));
           return answer(state, wasCaptured);
         }),
-      { validator: (args: I) => throwIfRefused(decide(commandFrom(schema, type, args), state, nowIso(), policy)) },
+      {
+        validator: (args: I) => {
+          const command = commandFrom(schema, type, args);
+          // While a decision is being recorded, its events are already in the read model but not yet
+          // in `state`: a caller who saw the new stage must not be refused for the old one. Let the
+          // handler decide once the lock is free (a refusal then is recorded as a failed update).
+          if (!lock.busy) throwIfRefused(decide(command, state, nowIso(), policy));
+        },
+      },
     );
   }
 
@@ -323,8 +331,14 @@ function notificationFor(event: LeadEvent, state: LeadState, manager: string): L
 /** Serialises handlers that await (deterministic: plain promise chaining inside the workflow). */
 class Lock {
   private tail: Promise<unknown> = Promise.resolve();
+  private holders = 0;
+  /** True while a run is in progress or queued. */
+  get busy(): boolean {
+    return this.holders > 0;
+  }
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
+    this.holders++;
+    const result = this.tail.then(fn).finally(() => this.holders--);
     this.tail = result.catch(() => undefined);
     return result;
   }

@@ -1,0 +1,108 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
+import { generateDevKey, parseApiKeys, type ApiKey } from '../api/auth';
+import { startApiServer } from '../api/server';
+import { loadConfig } from '../config/leadflow.config';
+import { createDatabase, describeDatabase } from '../db/connection';
+import { migrateToLatest } from '../db/migrate';
+import { createLeadWorker } from '../worker/lead-worker';
+
+/**
+ * What `npm start` runs after the dev server is up: the worker and the API in ONE process, sharing one
+ * database handle, because the embedded PGlite database can be opened by a single process only.
+ * Production runs them apart (`npm run worker`, `npm run api`) against PostgreSQL.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig(withDevKey(process.env), { devKey: true });
+  const logger = pino({ level: config.logLevel });
+  const db = createDatabase(config.database);
+  await migrateToLatest(db);
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const worker = await createLeadWorker(config, db, nativeConnection);
+  const api = await startApiServer(config, db, client, logger);
+
+  const key = config.api.keys[0]!;
+  const banner = [
+    '',
+    'Leadflow is running',
+    `  API          ${api.url}   (docs: ${api.url}/docs, OpenAPI: ${api.url}/openapi.json)`,
+    `  Temporal UI  ${config.temporal.uiUrl}`,
+    `  Database     ${describeDatabase(config.database)}`,
+    `  API key      ${key.id}: ${key.secret}   (scopes: ${key.scopes.join(', ')})`,
+    '',
+    '  Try it:',
+    `  curl -s -X POST ${api.url}/v1/leads -H 'Authorization: Bearer ${key.secret}' -H 'Content-Type: application/json' \\`,
+    `    -d '{"email":"ada@analytical-engines.example","firstName":"Ada","lastName":"Lovelace","phone":"+44 20 7946 0000","company":"Analytical Engines Ltd","country":"GB","productInterest":"lead routing","seniority":"vp","employeeCount":1200,"industry":"software","formType":"demo_request"}'`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  console.log(banner.join('\n'));
+
+  // The Temporal Runtime already drains the worker on SIGINT/SIGTERM; stop taking HTTP requests too.
+  process.once('SIGINT', () => void api.close());
+  process.once('SIGTERM', () => void api.close());
+  try {
+    await worker.run(); // resolves once the Runtime has drained the worker after a signal
+  } finally {
+    await api.close();
+    await connection.close();
+    await nativeConnection.close();
+    await db.destroy();
+  }
+}
+
+/**
+ * With no key configured, `npm start` uses one development key that survives restarts, so scripts
+ * (`npm run demo`) and shells keep working: `<data dir>/dev-api-key.json`, created on first start with
+ * mode 0600 (git-ignored, like the rest of the data folder). Configured keys always win.
+ */
+function withDevKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.LEADFLOW_API_KEYS || env.LEADFLOW_API_KEYS_FILE) return env;
+  // Same folder rule as the database (db/database-config.ts): LEADFLOW_DATA_DIR, else `.data` in the repo.
+  const dataDir = env.LEADFLOW_DATA_DIR ? path.resolve(env.LEADFLOW_DATA_DIR) : path.join(repoRoot(), '.data');
+  const file = path.join(dataDir, 'dev-api-key.json');
+  let key: ApiKey;
+  if (existsSync(file)) {
+    key = readDevKey(file);
+  } else {
+    mkdirSync(dataDir, { recursive: true });
+    key = generateDevKey();
+    try {
+      // 'wx': never overwrite a key another process wrote in the meantime; use that one instead.
+      writeFileSync(file, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      key = readDevKey(file);
+    }
+  }
+  return { ...env, LEADFLOW_API_KEYS: `${key.id}:${key.secret}:${key.scopes.join('+')}` };
+}
+
+function readDevKey(file: string): ApiKey {
+  try {
+    const { id, secret, scopes } = JSON.parse(readFileSync(file, 'utf8')) as Partial<ApiKey>;
+    if (typeof id !== 'string' || typeof secret !== 'string' || !Array.isArray(scopes)) throw new Error('expected {id, secret, scopes}');
+    return parseApiKeys(`${id}:${secret}:${scopes.join('+')}`)[0]!;
+  } catch (err) {
+    throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}; delete the file to generate a new development key`);
+  }
+}
+
+/** The folder holding package.json: dist/scripts/ when compiled, scripts/ when run from source. */
+function repoRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return process.cwd();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -67,6 +67,6 @@ export function isUnavailable(err: unknown): boolean {
   if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001'].includes(e.code)) {
     return true;
   }
-  if (e.name === 'ServiceError' || e.name === 'TransportError') return true;
+  if (e.name === 'TransportError') return true;
   return e.cause !== undefined && e.cause !== err ? isUnavailable(e.cause) : false;
 }

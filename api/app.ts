@@ -3,6 +3,7 @@ import express, { type Express, type Request } from 'express';
 import { ApiError, errorHandler } from './errors';
 import type { AppDeps } from './app-deps';
 import { buildOpenApiDocument, docsPage } from './openapi';
+import { registerDashboardRoutes } from './routes/dashboard.routes';
 import { registerHealthRoutes } from './routes/health.routes';
 import { registerLeadRoutes } from './routes/leads.routes';
 
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps): Express {
 
   registerHealthRoutes(app, deps);
   registerLeadRoutes(app, deps);
+  registerDashboardRoutes(app);
 
   const openApi = buildOpenApiDocument();
   app.get('/openapi.json', (_req, res) => {

@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
-import type { ZodType } from 'zod';
+import type { ZodObject, ZodType } from 'zod';
 import { DOCS_ASSETS_PATH } from './routes/docs.routes';
 import {
   AcceptBody,
@@ -25,6 +25,17 @@ import {
   RejectBody,
   WebhookHeaders,
 } from './schemas';
+import {
+  CalibrationReportSchema,
+  FunnelQuery,
+  FunnelReportSchema,
+  RecyclingReportSchema,
+  RejectionsQuery,
+  RejectionsReportSchema,
+  ReportQuery,
+  SlaReportSchema,
+  VelocityReportSchema,
+} from './report-schemas';
 
 /*
  * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests (api/schemas.ts).
@@ -123,6 +134,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       { name: 'intake', description: 'Form fills and engagement (scope `intake`).' },
       { name: 'decisions', description: 'Sales decisions (scope `sales`).' },
       { name: 'reads', description: 'Leads, their history and lists (scope `read`).' },
+      { name: 'reports', description: 'Funnel, SLA, velocity, rejection, calibration and recycling reports (scope `read`).' },
       { name: 'operations', description: 'Probes, metrics and this documentation.' },
     ],
   });
@@ -291,6 +303,7 @@ function routes(): RouteConfig[] {
         503: readUnavailable,
       },
     },
+    ...reportRoutes(),
     {
       method: 'get',
       path: '/healthz',
@@ -352,6 +365,128 @@ function routes(): RouteConfig[] {
       security: [],
       responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } } },
     },
+    {
+      method: 'get',
+      path: '/dashboard',
+      operationId: 'dashboard',
+      tags: ['operations'],
+      summary: 'Reports dashboard (no auth for the page)',
+      description:
+        'Funnel, SLA board, rejections, velocity, scoring calibration and recycling, drawn from the `/v1/reports/*` ' +
+        'endpoints. The page asks for a key with `read` (or takes it from `#key=…` in the URL) and keeps it in ' +
+        'sessionStorage; its script, styles and Chart.js are served from /dashboard/assets.',
+      security: [],
+      responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } } },
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reports (GET /v1/reports/*): schemas in api/report-schemas.ts, routes in api/routes/reports.routes.ts
+
+const REPORT_PERIOD_TEXT =
+  'The period is `from`..`to`, UTC dates, both inclusive (default: the last 90 days, today included).';
+
+function reportRoutes(): RouteConfig[] {
+  const report = (
+    name: string,
+    operationId: string,
+    summary: string,
+    description: string,
+    query: ZodObject,
+    schema: ZodType,
+    csvTable: string,
+  ): RouteConfig => ({
+    method: 'get',
+    path: `/v1/reports/${name}`,
+    operationId,
+    tags: ['reports'],
+    summary,
+    description: `${description}\n\n${REPORT_PERIOD_TEXT} Computed in the database from the read model and the event log.`,
+    security: [bearer('read')],
+    request: { query },
+    responses: {
+      200: {
+        description: `The report. As CSV (\`format=csv\` or \`Accept: text/csv\`): ${csvTable}, RFC 4180 with a header row.`,
+        content: {
+          'application/json': { schema },
+          'text/csv': { schema: { type: 'string' } },
+        },
+      },
+      400: errors[400],
+      401: errors[401],
+      403: errors[403],
+      429: errors[429],
+      503: readUnavailable,
+    },
+  });
+
+  return [
+    report(
+      'funnel',
+      'funnelReport',
+      'Funnel: stages reached and conversion, by cohort and source',
+      'The leads **created** in the period and the stages they have reached (a lead counts for every stage whose ' +
+        'first-reached time it has), with the step conversions, per creation cohort (`cohort=week|month`; every ' +
+        'week or month of the period, empty ones included) and per source channel.',
+      FunnelQuery,
+      FunnelReportSchema,
+      'one row per cohort (`cohort`, the reached counts, the conversions)',
+    ),
+    report(
+      'sla',
+      'slaReport',
+      'MQL follow-up SLA: decisions, breaches, reps, open SLAs',
+      'For the leads **created** in the period, the MQL follow-up SLA: decisions (the first accept or reject of each ' +
+        'MQL cycle), how many came before any breach of that cycle, hours from the MQL to the decision, breaches, ' +
+        'reassignments and hand-backs (`sla_expired`) of the MQL SLA, and the same per rep (a rep\'s window starts ' +
+        'at their own assignment). `openPastDue` and `openBySla` are the running MQL and SAL SLAs now, whatever the ' +
+        'period: past due (most overdue first), and still running (nearest due first), at most 100 each.',
+      ReportQuery,
+      SlaReportSchema,
+      'one row per rep (`byRep`)',
+    ),
+    report(
+      'velocity',
+      'velocityReport',
+      'Velocity: hours spent in each stage',
+      'Median and 90th percentile of the hours spent in inquiry, MQL, SAL and SQL, for the stays that **ended** in ' +
+        'the period. A stay runs from the event that entered the stage to the lead\'s next stage-changing event.',
+      ReportQuery,
+      VelocityReportSchema,
+      'one row per stage',
+    ),
+    report(
+      'rejections',
+      'rejectionsReport',
+      'Rejections by reason, over time, by source and by rep',
+      'The MQL rejections (LeadRejected) that **happened** in the period, by reason, per week or month ' +
+        '(`bucket=week|month`), per source channel of the lead and per rep. Only combinations that occurred are listed.',
+      RejectionsQuery,
+      RejectionsReportSchema,
+      'one row per reason (`reasons`)',
+    ),
+    report(
+      'calibration',
+      'calibrationReport',
+      'Scoring calibration: MQL outcomes by fit and engagement at the MQL',
+      'Every MQL of the leads **created** in the period, by its fit and engagement scores at the moment it became ' +
+        'an MQL: how many were accepted in that cycle and how many belong to leads that were won, per fit × engagement ' +
+        'band, with the quartiles of the scores of the accepted MQLs and the policy\'s current thresholds.',
+      ReportQuery,
+      CalibrationReportSchema,
+      'one row per cell (`cells`)',
+    ),
+    report(
+      'recycling',
+      'recyclingReport',
+      'Recycling: how many recycled leads qualify again, and how fast',
+      'The recycles of the leads **created** in the period and which were followed by a new MQL of the same lead ' +
+        '(re-qualified), with the days it took, per reason, and the recycles themselves (newest first, at most 200).',
+      ReportQuery,
+      RecyclingReportSchema,
+      'one row per recycle (`leads`)',
+    ),
   ];
 }
 

@@ -27,10 +27,12 @@ async function main(): Promise<void> {
   const api = await startApiServer(config, db, client, logger);
 
   const key = config.api.keys[0]!;
+  const readKey = config.api.keys.find((k) => k.scopes.includes('read') || k.scopes.includes('admin')) ?? key;
   const banner = [
     '',
     'Leadflow is running',
     `  API          ${api.url}   (docs: ${api.url}/docs, OpenAPI: ${api.url}/openapi.json)`,
+    `  Dashboard    ${api.url}/dashboard#key=${encodeURIComponent(readKey.secret)}`,
     `  Temporal UI  ${config.temporal.uiUrl}`,
     `  Database     ${describeDatabase(config.database)}`,
     `  API key      ${key.id}: ${key.secret}   (scopes: ${key.scopes.join(', ')})`,

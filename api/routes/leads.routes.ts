@@ -4,11 +4,13 @@ import { registerDecisionRoutes } from './decisions.routes';
 import { registerEngagementRoutes } from './engagements.routes';
 import { registerIntakeRoutes } from './intake.routes';
 import { registerLeadReadRoutes } from './lead-reads.routes';
+import { registerReportRoutes } from './reports.routes';
 
-/** Every /v1/leads route; each group lives in its own file. */
+/** Every /v1/leads route, and the /v1/reports routes; each group lives in its own file. */
 export function registerLeadRoutes(app: Express, deps: AppDeps): void {
   registerIntakeRoutes(app, deps);
   registerEngagementRoutes(app, deps);
   registerDecisionRoutes(app, deps);
   registerLeadReadRoutes(app, deps);
+  registerReportRoutes(app, deps);
 }

@@ -40,6 +40,7 @@ const routes: RouteCase[] = [
   { method: 'get', path: '/v1/leads/{leadId}', scope: 'read' },
   { method: 'get', path: '/v1/leads/{leadId}/history', scope: 'read' },
   { method: 'get', path: '/metrics', scope: 'read' },
+  ...['funnel', 'sla', 'velocity', 'rejections', 'calibration', 'recycling'].map((name): RouteCase => ({ method: 'get', path: `/v1/reports/${name}`, scope: 'read' })),
 ];
 
 const call = (app: Parameters<typeof request>[0], route: RouteCase, headers: Record<string, string>) => {

@@ -1,5 +1,6 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { LeadPolicy } from '../domain/lead-policy';
+import type { LeadState } from '../domain/lead-state';
 import { leadWorkflow } from '../workflows';
 import { LEAD_TASK_QUEUE, submitFormUpdate, type FillFormInput, type FormAnswer } from '../workflows/lead.messages';
 import { leadIdForEmail, workflowIdForLead } from './lead-id';
@@ -10,6 +11,13 @@ export interface SubmitFormOptions {
    * same id to the same workflow run collapse into one form fill with one answer.
    */
   updateId?: string;
+  /**
+   * What the read model knows of this lead. Used only if a new run starts: after namespace retention
+   * deleted a closed lead's workflow (or an operator terminated and deleted it), the new run continues
+   * from the stored state and sequence instead of restarting at seq 1 (whose events the projection
+   * already holds and would skip).
+   */
+  snapshot?: LeadState;
 }
 
 /**
@@ -32,7 +40,7 @@ export async function submitForm(
   const start = new WithStartWorkflowOperation(leadWorkflow, {
     workflowId: workflowIdForLead(leadId),
     taskQueue,
-    args: [{ leadId, policy }],
+    args: [{ leadId, policy, ...(options.snapshot ? { snapshot: options.snapshot } : {}) }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
   });

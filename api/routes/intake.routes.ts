@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import { leadIdForEmail } from '../../client/lead-id';
 import { submitForm } from '../../client/lead-intake';
+import { readModel } from '../../db/lead-events.repository';
 import type { FillFormInput } from '../../workflows/lead.messages';
 import type { AppDeps } from '../app-deps';
 import { FormFill } from '../schemas';
@@ -27,9 +28,10 @@ export function registerIntakeRoutes(app: Express, deps: AppDeps): void {
         ...(consent ? { consent } : {}),
       };
       const leadId = leadIdForEmail(body.email);
+      const known = await readModel(deps.db, leadId);
       try {
         const answer = await deps.client.withDeadline(workflowDeadline(deps), () =>
-          submitForm(deps.client, form, deps.policy, deps.taskQueue, { updateId }),
+          submitForm(deps.client, form, deps.policy, deps.taskQueue, { updateId, ...(known ? { snapshot: known.state } : {}) }),
         );
         return { status: 202, body: answer };
       } catch (err) {

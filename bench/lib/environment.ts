@@ -1,0 +1,348 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Client as PgClient } from 'pg';
+import { createDatabase, type Db } from '../../db/connection';
+import { migrateToLatest } from '../../db/migrate';
+import { leadSearchAttributeFlags } from '../../workflows/lead.search-attributes';
+import { JsonHttpClient, sleep, waitFor } from './load';
+
+/** The machine's PostgreSQL server; the bench creates and drops its own database on it. */
+export const POSTGRES_ADMIN_URL = process.env.LEADFLOW_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** The folder holding package.json (dist/bench/lib when compiled). */
+export function repoRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return process.cwd();
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function temporalCli(): string {
+  const out = execFileSync('bash', [path.join(repoRoot(), 'scripts/temporal-tools.sh'), '--print'], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.startsWith('TEMPORAL_CLI='));
+  if (!line) throw new Error('scripts/temporal-tools.sh --print did not name TEMPORAL_CLI');
+  return line.slice('TEMPORAL_CLI='.length).trim();
+}
+
+/** Resident memory of a process in MiB, from /proc (Linux); NaN when the process is gone. */
+export function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+    return kb ? Number(kb) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface MachineInfo {
+  cores: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+  loadAverage: { atStart: number[]; atEnd?: number[] };
+  temporalCli: string;
+  postgres: string;
+}
+
+/** A child process whose output goes to a log file; `ready` resolves when a line matches. */
+class Child {
+  readonly proc: ChildProcess;
+  private exited = false;
+  constructor(
+    readonly name: string,
+    command: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    readonly logFile: string,
+  ) {
+    const log = createWriteStream(logFile);
+    this.proc = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout?.pipe(log);
+    this.proc.stderr?.pipe(log);
+    this.proc.on('exit', (code, signal) => {
+      this.exited = true;
+      this.exit = { code, signal };
+    });
+  }
+
+  /** How the process ended, once it has. */
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+
+  /** The last lines of its log (for the report when it died). */
+  logTail(lines = 12): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  waitForLine(pattern: RegExp, maxMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let buffer = '';
+      const timer = setTimeout(() => done(new Error(`${this.name} not ready within ${maxMs} ms (see ${this.logFile})`)), maxMs);
+      const onData = (chunk: Buffer): void => {
+        buffer = (buffer + chunk.toString('utf8')).slice(-10_000);
+        if (pattern.test(buffer)) done();
+      };
+      const onExit = (code: number | null): void => done(new Error(`${this.name} exited with ${code} (see ${this.logFile})`));
+      const done = (err?: Error): void => {
+        clearTimeout(timer);
+        this.proc.stdout?.off('data', onData);
+        this.proc.stderr?.off('data', onData);
+        this.proc.off('exit', onExit);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.proc.stdout?.on('data', onData);
+      this.proc.stderr?.on('data', onData);
+      this.proc.on('exit', onExit);
+    });
+  }
+
+  /** SIGTERM (graceful: workers drain, --cpu-prof profiles are written), SIGKILL after `graceMs`. */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (this.exited || this.pid === undefined) return;
+    const gone = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
+    this.proc.kill('SIGTERM');
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs));
+    if ((await Promise.race([gone, timer])) === 'timeout' && !this.exited) {
+      this.proc.kill('SIGKILL');
+      await gone;
+    }
+  }
+}
+
+export interface EnvironmentOptions {
+  /** When set, the lead worker and the API run under `node --cpu-prof` and write their profiles in worker/ and api/ here. */
+  profileDir?: string;
+  /** API log level (info = what production logs). */
+  logLevel?: string;
+  say: (message: string) => void;
+  /** `file` (default): SQLite file in the temporary folder, like `npm start`; `memory`: in-memory SQLite. */
+  temporalDb?: 'file' | 'memory';
+}
+
+/**
+ * Everything a bench run needs, all local and all its own: a Temporal dev server on free ports with its
+ * SQLite file in a temporary folder, a throwaway PostgreSQL database, the lead worker and the API as
+ * child processes (the production entry points, dist/worker/main.js and dist/api/main.js) and the floor
+ * worker. `stop()` ends every process it started and drops the database.
+ */
+export class BenchEnvironment {
+  readonly tmpDir = mkdtempSync(path.join(os.tmpdir(), 'leadflow-bench-'));
+  readonly apiKey = { id: 'bench', secret: `bench-${randomBytes(16).toString('hex')}` };
+  readonly dbName = `leadflow_bench_${randomBytes(6).toString('hex')}`;
+  temporalAddress = '';
+  apiUrl = '';
+  databaseUrl = '';
+  temporal?: Child;
+  worker?: Child;
+  api?: Child;
+  floorWorker?: Child;
+  connection?: Connection;
+  client?: Client;
+  db?: Db;
+  http?: JsonHttpClient;
+  private dbCreated = false;
+  /** Set when something went wrong, so the processes' logs survive the run. */
+  keepTmp = false;
+
+  constructor(private readonly options: EnvironmentOptions) {}
+
+  get temporalDbFile(): string {
+    return path.join(this.tmpDir, 'temporal.db');
+  }
+
+  async start(concurrency: number): Promise<void> {
+    const { say } = this.options;
+    const root = repoRoot();
+    const cli = temporalCli();
+    const [grpcPort, httpPort, metricsPort, apiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    this.temporalAddress = `127.0.0.1:${grpcPort}`;
+    const attrs = leadSearchAttributeFlags.flatMap((a) => ['--search-attribute', a]);
+    const dynamic = [
+      'frontend.enableExecuteMultiOperation=true',
+      // The bench pushes one namespace hard; lift the per-namespace and per-instance rate limits.
+      'frontend.namespaceRPS=100000',
+      'frontend.rps=100000',
+      'frontend.namespaceRPS.visibility=10000',
+    ].flatMap((v) => ['--dynamic-config-value', v]);
+    say(`starting Temporal dev server on ${this.temporalAddress} (${this.options.temporalDb === 'memory' ? 'in-memory SQLite' : `data in ${this.temporalDbFile}`})`);
+    this.temporal = new Child(
+      'temporal dev server',
+      cli,
+      [
+        'server', 'start-dev', '--headless', '--ip', '127.0.0.1',
+        '--port', String(grpcPort), '--http-port', String(httpPort), '--metrics-port', String(metricsPort),
+        ...(this.options.temporalDb === 'memory' ? [] : ['--db-filename', this.temporalDbFile]),
+        '--log-level', 'error', ...attrs, ...dynamic,
+      ],
+      process.env,
+      path.join(this.tmpDir, 'temporal.log'),
+    );
+    const connected = await waitFor(async () => {
+      if (!this.temporal?.alive) throw new Error(`Temporal dev server exited (see ${this.temporal?.logFile})`);
+      try {
+        this.connection = await Connection.connect({ address: this.temporalAddress, connectTimeout: 1000 });
+        await this.connection.workflowService.getSystemInfo({});
+        return true;
+      } catch {
+        await this.connection?.close().catch(() => undefined);
+        this.connection = undefined;
+        return false;
+      }
+    }, 60_000, 500);
+    if (!connected || !this.connection) throw new Error('Temporal dev server did not answer within 60 s');
+    this.client = new Client({ connection: this.connection, namespace: 'default' });
+
+    say(`creating PostgreSQL database ${this.dbName}`);
+    await pgAdmin(`create database ${this.dbName}`);
+    this.dbCreated = true;
+    const url = new URL(POSTGRES_ADMIN_URL);
+    url.pathname = `/${this.dbName}`;
+    this.databaseUrl = url.toString();
+    this.db = createDatabase({ databaseUrl: this.databaseUrl, dataDir: '', maxConnections: 4 });
+    await migrateToLatest(this.db);
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: this.temporalAddress,
+      DATABASE_URL: this.databaseUrl,
+      PORT: String(apiPort),
+      LEADFLOW_API_KEYS: `${this.apiKey.id}:${this.apiKey.secret}:admin`,
+      LEADFLOW_RATE_LIMIT_PER_MINUTE: '100000000',
+      LOG_LEVEL: this.options.logLevel ?? 'info',
+      NODE_ENV: 'production',
+    };
+    const node = process.execPath;
+    // One folder per process: the worker's workflow threads write their own profiles beside the main one.
+    const prof = (name: string): string[] =>
+      this.options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.options.profileDir, name)}`] : [];
+    say('starting the lead worker, the API and the floor worker');
+    this.worker = new Child('lead worker', node, [...prof('worker'), path.join(root, 'dist/worker/main.js')], env, path.join(this.tmpDir, 'worker.log'));
+    this.api = new Child('api', node, [...prof('api'), path.join(root, 'dist/api/main.js')], env, path.join(this.tmpDir, 'api.log'));
+    this.floorWorker = new Child(
+      'floor worker',
+      node,
+      [path.join(root, 'dist/bench/floor-worker.js')],
+      { ...process.env, TEMPORAL_ADDRESS: this.temporalAddress },
+      path.join(this.tmpDir, 'floor-worker.log'),
+    );
+    await Promise.all([
+      this.worker.waitForLine(/leadflow worker started/, 90_000),
+      this.api.waitForLine(/leadflow api listening/, 90_000),
+      this.floorWorker.waitForLine(/floor worker started/, 90_000),
+    ]);
+    this.apiUrl = `http://127.0.0.1:${apiPort}`;
+    this.http = new JsonHttpClient(this.apiUrl, { authorization: `Bearer ${this.apiKey.secret}` }, concurrency + 4);
+    const ready = await waitFor(async () => (await this.http!.request('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, 30_000);
+    if (!ready) throw new Error('the API did not become ready within 30 s');
+  }
+
+  /** A line per process that is no longer running (it should be), with its exit and its log's last lines. */
+  deadProcesses(): string[] {
+    const children = [this.temporal, this.worker, this.api, this.floorWorker].filter((c): c is Child => c !== undefined);
+    return children
+      .filter((c) => !c.alive)
+      .map((c) => `${c.name} exited (code ${c.exit?.code ?? 'none'}, signal ${c.exit?.signal ?? 'none'}); last lines of its log:\n${c.logTail()}`);
+  }
+
+  /** Bytes of the Temporal dev server's SQLite database (main file, WAL and shared memory). */
+  temporalDbBytes(): number {
+    return ['', '-wal', '-shm'].reduce((sum, suffix) => {
+      try {
+        return sum + statSync(this.temporalDbFile + suffix).size;
+      } catch {
+        return sum;
+      }
+    }, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.http?.close();
+    // Children first (the worker drains and closes its pool), then the server, then the database.
+    const children = [this.api, this.worker, this.floorWorker].filter((c): c is Child => c !== undefined);
+    await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
+    await this.connection?.close().catch(() => undefined);
+    await this.temporal?.stop(10_000).catch(() => undefined);
+    await this.db?.destroy().catch(() => undefined);
+    if (this.dbCreated) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await pgAdmin(`drop database if exists ${this.dbName} with (force)`);
+          break;
+        } catch {
+          await sleep(1000);
+        }
+      }
+    }
+    if (this.keepTmp || process.env.LEADFLOW_BENCH_KEEP_TMP) this.options.say(`logs kept in ${this.tmpDir}`);
+    else rmSync(this.tmpDir, { recursive: true, force: true });
+  }
+}
+
+export async function pgAdmin(statement: string): Promise<unknown[]> {
+  const client = new PgClient({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    return (await client.query(statement)).rows as unknown[];
+  } finally {
+    await client.end();
+  }
+}
+
+export async function machineInfo(cli: string): Promise<MachineInfo> {
+  let temporalVersion = 'unknown';
+  try {
+    temporalVersion = execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    /* keep unknown */
+  }
+  let postgres = 'unknown';
+  try {
+    const rows = (await pgAdmin('show server_version')) as { server_version: string }[];
+    postgres = rows[0]?.server_version ?? 'unknown';
+  } catch {
+    /* keep unknown */
+  }
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadAverage: { atStart: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+    temporalCli: temporalVersion,
+    postgres,
+  };
+}

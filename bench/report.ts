@@ -1,0 +1,156 @@
+import type { BenchResults } from './run';
+
+const fmt = (n: number | undefined, digits = 1): string =>
+  n === undefined || !Number.isFinite(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits });
+const x = (n: number | undefined, digits = 2): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : `${fmt(n, digits)}×`);
+
+/** Leadflow beside the Temporal floor: the two ratios the issue asks for, medians over the repetitions. */
+export function ratioTable(r: BenchResults): string {
+  const lines = [
+    `Leadflow vs the Temporal floor (${r.mode}, medians of ${r.settings.reps} repetitions, concurrency ${r.settings.concurrency}; ` +
+      `${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, load ${r.machine.loadAverage.atStart.join(' ')} at start)`,
+    '',
+    '| scenario | metric | Leadflow | floor | ratio (Leadflow ÷ floor) |',
+    '| --- | --- | ---: | ---: | ---: |',
+  ];
+  if (r.intake) {
+    const { leadflow: l, floor: f, ratio } = r.intake;
+    lines.push(
+      `| 1. intake: POST /v1/leads vs signalWithStart (${r.intake.count}/rep) | throughput /s | ${fmt(l.perSecond)} | ${fmt(f.perSecond)} | ${x(ratio.perSecond)} |`,
+      `| | p50 latency ms | ${fmt(l.p50Ms)} | ${fmt(f.p50Ms)} | ${x(ratio.p50)} |`,
+      `| | p99 latency ms | ${fmt(l.p99Ms)} | ${fmt(f.p99Ms)} | ${x(ratio.p99)} |`,
+    );
+  }
+  if (r.decision) {
+    const { leadflow: l, floor: f, ratio } = r.decision;
+    lines.push(
+      `| 2. decision: accept/reject via HTTP vs executeUpdate no-op (${r.decision.count}/rep) | p50 latency ms | ${fmt(l.p50Ms)} | ${fmt(f.p50Ms)} | ${x(ratio.p50)} |`,
+      `| | p99 latency ms | ${fmt(l.p99Ms)} | ${fmt(f.p99Ms)} | ${x(ratio.p99)} |`,
+      `| | throughput /s | ${fmt(l.perSecond)} | ${fmt(f.perSecond)} | ${x(ratio.perSecond)} |`,
+    );
+  }
+  if (!r.intake && !r.decision) lines.push('| (intake and decision not run) | | | | |');
+  return lines.join('\n');
+}
+
+/** Every scenario's figures as markdown: what `bench/results/<date>.md` holds and the run prints. */
+export function resultsMarkdown(r: BenchResults): string {
+  const out: string[] = [
+    `# Leadflow bench, ${r.mode} mode, ${r.startedAt}`,
+    '',
+    `Command: \`${r.command}\`. Machine: ${r.machine.cores} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, ` +
+      `${r.machine.platform}, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, ${r.machine.temporalCli.split('\n')[0]}. ` +
+      `Load average at start ${r.machine.loadAverage.atStart.join(' ')}, at end ${r.machine.loadAverage.atEnd?.join(' ') ?? 'n/a'}. ` +
+      `Run time ${r.durationSeconds ?? 'n/a'} s.`,
+    '',
+    ratioTable(r),
+    '',
+  ];
+  const cpuRows = (['temporal', 'worker', 'api', 'postgres', 'floorWorker', 'bench'] as const).map((k) => {
+    const label = { temporal: 'Temporal dev server', worker: 'lead worker', api: 'API', postgres: 'PostgreSQL backends', floorWorker: 'floor worker', bench: 'bench client' }[k];
+    return `| ${label} | ${fmt(r.intake?.cpuPerOp?.leadflow[k], 2)} | ${fmt(r.intake?.cpuPerOp?.floor[k], 2)} | ${fmt(r.decision?.cpuPerOp?.leadflow[k], 2)} | ${fmt(r.decision?.cpuPerOp?.floor[k], 2)} |`;
+  });
+  if (r.intake?.cpuPerOp || r.decision?.cpuPerOp) {
+    out.push(
+      'CPU ms per operation by process (from /proc; medians over the repetitions; the Leadflow intake side includes the background work that follows each form fill):',
+      '',
+      '| process | intake Leadflow | intake floor | decision Leadflow | decision floor |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      ...cpuRows,
+      '',
+    );
+  }
+  const b = r.intake?.breakdown;
+  if (b) {
+    out.push(
+      `Server-side span of one form fill (median of ${b.leads} leads' histories, WorkflowExecutionStarted → UpdateCompleted): ${fmt(b.serverSpanMs, 0)} ms = ` +
+        `workflow tasks waiting in the task queue ${fmt(b.workflowTaskQueueMs, 0)} ms + running ${fmt(b.workflowTaskRunMs, 0)} ms (${b.workflowTasks} tasks), ` +
+        `activities waiting ${fmt(b.activityQueueMs, 0)} ms + running ${fmt(b.activityRunMs, 0)} ms (${b.activities} activities), plus the gaps between them. ` +
+        `Once settled, a new MQL's history holds ${fmt(b.settled.historyEvents, 0)} events: ${fmt(b.settled.workflowTasks, 0)} workflow tasks and activities ` +
+        `${Object.entries(b.settled.activities).map(([t, n]) => `${t} ×${n}`).join(', ')} (the floor's empty workflow: one workflow task, no activity).`,
+      '',
+    );
+  }
+  if (r.intake) {
+    out.push(
+      `Intake per repetition (Leadflow / floor, leads/s; errors): ${r.intake.reps
+        .map((p) => `${fmt(p.leadflow.perSecond)} / ${fmt(p.floor.perSecond)} (${p.leadflow.errors}; ${p.floor.errors})`)
+        .join(', ')}. Leadflow finished its background work (owner assignment) ${r.intake.reps.map((p) => `${fmt((p.settleMs ?? 0) / 1000)} s`).join(', ')} after the last answer. ` +
+        `Projection lag of the intake leads' events (recorded_at − occurred_at): p50 ${fmt(r.intake.projectionLag.p50Ms, 0)} ms, p99 ${fmt(r.intake.projectionLag.p99Ms, 0)} ms over ${r.intake.projectionLag.events} events.`,
+      '',
+    );
+  }
+  if (r.decision) {
+    out.push(
+      `Decisions per repetition (Leadflow / floor, p50 ms): ${r.decision.reps.map((p) => `${fmt(p.leadflow.p50Ms)} / ${fmt(p.floor.p50Ms)}`).join(', ')}. ` +
+        `Read model already showing the decision right after its answer: ${r.decision.projectedBeforeAnswer.ok} of ${r.decision.projectedBeforeAnswer.checked} sampled.`,
+      '',
+    );
+  }
+  if (r.sla) {
+    out.push('## 3. SLA timers at scale', '', '| open MQLs | status | created (leads/s) | due spread s | breaches | fired − due p50 / p99 / max ms | recorded − due p50 / p99 / max ms | early |', '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const s of r.sla) {
+      if (s.status === 'skipped') {
+        out.push(`| ${fmt(s.size, 0)} | ${s.note ?? 'skipped'} | | | | | | |`);
+        continue;
+      }
+      const l = (v?: { p50: number; p99: number; max: number }) => (v ? `${fmt(v.p50, 0)} / ${fmt(v.p99, 0)} / ${fmt(v.max, 0)}` : 'n/a');
+      out.push(
+        `| ${fmt(s.size, 0)} | ${s.status}${s.note ? ` (${s.note})` : ''}${s.clampedWindows ? `; ${s.clampedWindows} windows raised to 15 s` : ''} | ${fmt(s.created, 0)} (${fmt(s.createRate)}) | ${fmt(s.dueSpreadSeconds, 0)} | ${fmt(s.breaches, 0)} | ${l(s.firedLatenessMs)} | ${l(s.recordedLatenessMs)} | ${s.early ?? 'n/a'} |`,
+      );
+    }
+    out.push('');
+  }
+  if (r.storm) {
+    const s = r.storm;
+    out.push(
+      '## 4. Engagement storm (one lead)',
+      '',
+      '| events | status | sent /s (p50 / p99 ms) | projected events/s | runs | max history length | final state |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | --- |',
+      `| ${fmt(s.events, 0)} | ${s.status}${s.sendErrors ? ` (${s.sendErrors} requests failed: ${s.sendErrorSamples[0] ?? ''})` : ''} | ${fmt(s.acceptedPerSecond)} (${fmt(s.sendP50Ms)} / ${fmt(s.sendP99Ms)}) | ${fmt(s.eventsPerSecond)} | ${s.runs} | ${fmt(s.maxHistoryLength, 0)} | ${s.finalState.correct ? `correct (all ${fmt(s.delivered, 0)} accepted events, once each)` : `WRONG: ${JSON.stringify(s.finalState.checks)}`} |`,
+      '',
+      `Runs: ${s.runDetails.map((d) => `${d.status} ${fmt(d.historyLength, 0)} events (${fmt(d.signals, 0)} signals${d.workflowTasksFailed ? `, ${d.workflowTasksFailed} workflow tasks failed: ${d.firstFailure ?? ''}` : ''}${d.workflowTasksTimedOut ? `, ${d.workflowTasksTimedOut} timed out` : ''})`).join('; ')}.`,
+      '',
+    );
+  }
+  if (r.scale) {
+    out.push(
+      '## 5. Scale',
+      '',
+      '| open leads | lead events | worker RSS MiB | API RSS MiB | Temporal server RSS MiB | Temporal DB MiB | PostgreSQL DB MiB |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    const rows = r.scale.growth ? [...r.scale.samples.slice(0, -1), ...r.scale.growth.checkpoints] : r.scale.samples;
+    for (const s of rows) {
+      out.push(`| ${fmt(s.openLeads, 0)} | ${fmt(s.leadEvents, 0)} | ${fmt(s.workerRssMiB, 0)} | ${fmt(s.apiRssMiB, 0)} | ${fmt(s.temporalServerRssMiB, 0)} | ${fmt(s.temporalDbMiB)} | ${fmt(s.postgresDbMiB)} |`);
+    }
+    out.push('');
+    if (r.scale.note) out.push(`${r.scale.note}.`, '');
+    const g = r.scale.growth;
+    if (g) {
+      out.push(
+        `Growth: ${fmt(g.created, 0)} inquiry leads at ${fmt(g.createRate)} leads/s (${g.errors} errors); targets reached: ${g.reached.map((t) => fmt(t, 0)).join(', ') || 'none'}` +
+          `${g.notReached.length ? `; NOT reached: ${g.notReached.map((n) => `${fmt(n.target, 0)} (${n.reason})`).join(', ')}` : ''}. ` +
+          `Projection lag during this sustained intake: p50 ${fmt(g.projectionLag.p50Ms, 0)} ms, p99 ${fmt(g.projectionLag.p99Ms, 0)} ms, max ${fmt(g.projectionLag.maxMs, 0)} ms over ${fmt(g.projectionLag.events, 0)} events.`,
+        '',
+      );
+    }
+  }
+  if (r.funnel) {
+    const f = r.funnel;
+    out.push(
+      '## 5. Funnel report',
+      '',
+      f.status === 'measured'
+        ? `GET /v1/reports/funnel over ${fmt(f.leadEvents, 0)} lead events (${fmt(f.syntheticLeads, 0)} synthetic leads inserted in ${fmt(f.insertSeconds)} s): ` +
+            `p50 ${fmt(f.p50Ms)} ms, p99 ${fmt(f.p99Ms)} ms, max ${fmt(f.maxMs)} ms over ${f.calls} calls.`
+        : `GET /v1/reports/funnel (target ${fmt(f.targetEvents, 0)} events): ${f.status}: ${f.note ?? ''}`,
+      '',
+    );
+  }
+  if (r.profiles?.length) out.push(`Profiles: ${r.profiles.map((p) => p.file).join(', ')}.`, '');
+  if (r.notes.length) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  if (r.deaths?.length) out.push('## Processes that died', '', ...r.deaths.map((d) => ['```', d, '```', ''].join('\n')), '');
+  return out.join('\n');
+}

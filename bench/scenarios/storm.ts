@@ -1,0 +1,149 @@
+import { sql } from 'kysely';
+import { workflowIdForLead } from '../../client/lead-id';
+import { defaultLeadPolicy } from '../../domain/lead-policy';
+import { engagementPoints } from '../../domain/scoring';
+import { leadStateQuery } from '../../workflows/lead.messages';
+import { inquiryForm, type BenchContext } from '../lib/context';
+import { runClosedLoop, waitFor } from '../lib/load';
+import { round, summarize } from '../lib/stats';
+
+export interface StormResult {
+  events: number;
+  concurrency: number;
+  status: 'complete' | 'incomplete';
+  /** Requests answered (202) per second while sending. */
+  acceptedPerSecond: number;
+  sendP50Ms: number;
+  sendP99Ms: number;
+  /** Requests answered 202 (their events must all be in the final state). */
+  delivered: number;
+  sendErrors: number;
+  sendErrorSamples: string[];
+  /** Events folded into the read model per second, first request to last event projected. */
+  eventsPerSecond: number;
+  seconds: number;
+  runs: number;
+  maxHistoryLength: number;
+  runDetails: {
+    runId: string;
+    status: string;
+    historyLength: number;
+    signals: number;
+    workflowTasksFailed: number;
+    workflowTasksTimedOut: number;
+    firstFailure?: string;
+  }[];
+  finalState: { correct: boolean; checks: Record<string, { expected: unknown; actual: unknown }> };
+}
+
+const TYPES = ['page_view', 'email_open', 'email_click', 'content_download', 'pricing_page_view', 'webinar_attended'];
+
+/**
+ * Scenario 4. `events` engagement events to ONE lead, one POST /v1/leads/{id}/engagements each (one
+ * signal each), at fixed concurrency. The lead is a student on free mail, so it stays an inquiry and
+ * every event is recorded. Checks that nothing was lost or counted twice, that the read model equals
+ * the workflow's own state, and how long the histories of its runs (continue-as-new) grew.
+ */
+export async function runStorm(ctx: BenchContext, events: number, maxMs: number): Promise<StormResult> {
+  const { env, concurrency, runTag } = ctx;
+  const http = env.http!;
+  const email = `storm-${runTag}@gmail.com`;
+  const created = await http.expectOk('POST', '/v1/leads', inquiryForm(email, `bench-storm-${runTag}`));
+  const { leadId } = created.body as { leadId: string };
+  const base = Date.parse('2026-01-01T00:00:00Z');
+
+  ctx.say(`storm: ${events} engagement events to ${leadId} at concurrency ${concurrency}`);
+  const t0 = Date.now();
+  const delivered: number[] = [];
+  const sent = await runClosedLoop({
+    count: events,
+    concurrency,
+    maxMs,
+    op: async (i) => {
+      await http.expectOk('POST', `/v1/leads/${leadId}/engagements`, {
+        type: TYPES[i % TYPES.length],
+        occurredAt: new Date(base + i * 1000).toISOString(),
+        id: `storm-${i}`,
+      });
+      delivered.push(i);
+    },
+  });
+  const expectedSeq = 2 + sent.completed; // LeadCaptured, FormFilled, then one EngagementRecorded each
+  const lastSeq = async (): Promise<number> =>
+    (await sql<{ seq: number }>`select last_event_seq as seq from leads where lead_id = ${leadId}`.execute(env.db!)).rows[0]?.seq ?? 0;
+  const done = await waitFor(async () => (await lastSeq()) >= expectedSeq, Math.max(30_000, maxMs), 500);
+  const seconds = (Date.now() - t0) / 1000;
+
+  // Expected score: the policy's capped points per type, folded in any order (caps make it order-free).
+  const byType: Record<string, number> = { newsletter: engagementPoints('newsletter', 0, defaultLeadPolicy) };
+  let score = byType.newsletter!;
+  for (const i of delivered) {
+    const t = TYPES[i % TYPES.length]!;
+    const p = engagementPoints(t, byType[t] ?? 0, defaultLeadPolicy);
+    byType[t] = (byType[t] ?? 0) + p;
+    score += p;
+  }
+  const row = (
+    await sql<{ stage: string; score: number; seq: number; n: number; distinct: number }>`
+      select l.stage, l.engagement_score as score, l.last_event_seq as seq,
+             (select count(*)::int from lead_events e where e.lead_id = l.lead_id and e.type = 'EngagementRecorded') as n,
+             (select count(distinct e.data->>'engagementId')::int from lead_events e where e.lead_id = l.lead_id and e.type = 'EngagementRecorded') as distinct
+      from leads l where l.lead_id = ${leadId}`.execute(env.db!)
+  ).rows[0];
+  const workflowId = workflowIdForLead(leadId);
+  const live = await env.client!.workflow
+    .getHandle(workflowId)
+    .query(leadStateQuery)
+    .catch(() => undefined);
+
+  // Every run of the lead (continue-as-new chain), with its history length.
+  // Every run of the lead (continue-as-new chain): its history length, signals, failed workflow tasks.
+  const runDetails: StormResult['runDetails'] = [];
+  for await (const info of env.client!.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const history = await env.client!.workflow.getHandle(workflowId, info.runId).fetchHistory();
+    const evs = history.events ?? [];
+    const failed = evs.filter((e) => e.workflowTaskFailedEventAttributes);
+    runDetails.push({
+      runId: info.runId,
+      status: info.status.name,
+      historyLength: evs.length,
+      signals: evs.filter((e) => e.workflowExecutionSignaledEventAttributes).length,
+      workflowTasksFailed: failed.length,
+      workflowTasksTimedOut: evs.filter((e) => e.workflowTaskTimedOutEventAttributes).length,
+      ...(failed[0] ? { firstFailure: String(failed[0].workflowTaskFailedEventAttributes?.failure?.message ?? failed[0].workflowTaskFailedEventAttributes?.cause).slice(0, 300) } : {}),
+    });
+  }
+  const runs = runDetails.length;
+  const maxHistoryLength = runDetails.reduce((m, r) => Math.max(m, r.historyLength), 0);
+
+  const checks: StormResult['finalState']['checks'] = {
+    stage: { expected: 'inquiry', actual: row?.stage },
+    engagementScore: { expected: score, actual: row?.score },
+    lastEventSeq: { expected: expectedSeq, actual: row?.seq },
+    engagementRecordedRows: { expected: sent.completed, actual: row?.n },
+    distinctEngagementIds: { expected: sent.completed, actual: row?.distinct },
+    workflowSeq: { expected: expectedSeq, actual: live?.seq },
+    workflowScore: { expected: score, actual: live?.engagementScore },
+  };
+  // Correct = nothing delivered was lost or counted twice, and the read model equals the workflow's state.
+  // Requests the API refused are reported separately (sendErrors): the caller knows they were not applied.
+  const correct = Object.values(checks).every((c) => c.expected === c.actual);
+  const s = summarize(sent.latenciesMs);
+  return {
+    events,
+    concurrency,
+    status: done && sent.completed === events ? 'complete' : 'incomplete',
+    delivered: sent.completed,
+    acceptedPerSecond: round(sent.perSecond, 1),
+    sendP50Ms: round(s.p50, 1),
+    sendP99Ms: round(s.p99, 1),
+    sendErrors: sent.errors,
+    sendErrorSamples: sent.errorSamples,
+    eventsPerSecond: round(((row?.n ?? 0) / seconds), 1),
+    seconds: round(seconds, 1),
+    runs,
+    maxHistoryLength,
+    runDetails,
+    finalState: { correct, checks },
+  };
+}

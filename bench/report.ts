@@ -110,7 +110,7 @@ export function resultsMarkdown(r: BenchResults): string {
       '| ---: | --- | ---: | ---: | ---: | ---: | --- |',
       `| ${fmt(s.events, 0)} | ${s.status}${s.sendErrors ? ` (${s.sendErrors} requests failed: ${s.sendErrorSamples[0] ?? ''})` : ''} | ${fmt(s.acceptedPerSecond)} (${fmt(s.sendP50Ms)} / ${fmt(s.sendP99Ms)}) | ${fmt(s.eventsPerSecond)} | ${s.runs} | ${fmt(s.maxHistoryLength, 0)} | ${s.finalState.correct ? `correct (all ${fmt(s.delivered, 0)} accepted events, once each)` : `WRONG: ${JSON.stringify(s.finalState.checks)}`} |`,
       '',
-      `Runs: ${s.runDetails.map((d) => `${d.status} ${fmt(d.historyLength, 0)} events (${fmt(d.signals, 0)} signals${d.workflowTasksFailed ? `, ${d.workflowTasksFailed} workflow tasks failed: ${d.firstFailure ?? ''}` : ''}${d.workflowTasksTimedOut ? `, ${d.workflowTasksTimedOut} timed out` : ''})`).join('; ')}.`,
+      `Runs: ${s.runDetails.map((d) => `${d.status} ${fmt(d.historyLength, 0)} events (${fmt(d.signals, 0)} signals${d.workflowTasksFailed ? `, ${d.workflowTasksFailed} workflow tasks failed` : ''}${d.firstFailure ? `: ${d.firstFailure}` : ''}${d.workflowTasksTimedOut ? `, ${d.workflowTasksTimedOut} timed out` : ''})`).join('; ')}.`,
       '',
     );
   }

@@ -114,7 +114,7 @@ export class JsonHttpClient {
     const answer = await this.request(method, path, body);
     if (answer.status < 200 || answer.status > 299) {
       const err = (answer.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new Error(`${method} ${path.split('/').slice(0, 3).join('/')}: ${answer.status} ${err?.code ?? ''} ${err?.message ?? ''}`.trim());
+      throw new Error(`${method} ${path.replace(/lead-[0-9a-f]+/, '{leadId}')}: ${answer.status} ${err?.code ?? ''} ${err?.message ?? ''}`.trim());
     }
     return answer;
   }

@@ -1,3 +1,4 @@
+import { temporal } from '@temporalio/proto';
 import { sql } from 'kysely';
 import { workflowIdForLead } from '../../client/lead-id';
 import { defaultLeadPolicy } from '../../domain/lead-policy';
@@ -100,18 +101,31 @@ export async function runStorm(ctx: BenchContext, events: number, maxMs: number)
   // Every run of the lead (continue-as-new chain): its history length, signals, failed workflow tasks.
   const runDetails: StormResult['runDetails'] = [];
   for await (const info of env.client!.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    const history = await env.client!.workflow.getHandle(workflowId, info.runId).fetchHistory();
-    const evs = history.events ?? [];
-    const failed = evs.filter((e) => e.workflowTaskFailedEventAttributes);
-    runDetails.push({
-      runId: info.runId,
-      status: info.status.name,
-      historyLength: evs.length,
-      signals: evs.filter((e) => e.workflowExecutionSignaledEventAttributes).length,
-      workflowTasksFailed: failed.length,
-      workflowTasksTimedOut: evs.filter((e) => e.workflowTaskTimedOutEventAttributes).length,
-      ...(failed[0] ? { firstFailure: String(failed[0].workflowTaskFailedEventAttributes?.failure?.message ?? failed[0].workflowTaskFailedEventAttributes?.cause).slice(0, 300) } : {}),
-    });
+    try {
+      const history = await env.client!.workflow.getHandle(workflowId, info.runId).fetchHistory();
+      const evs = history.events ?? [];
+      const failed = evs.filter((e) => e.workflowTaskFailedEventAttributes);
+      runDetails.push({
+        runId: info.runId,
+        status: info.status.name,
+        historyLength: evs.length,
+        signals: evs.filter((e) => e.workflowExecutionSignaledEventAttributes).length,
+        workflowTasksFailed: failed.length,
+        workflowTasksTimedOut: evs.filter((e) => e.workflowTaskTimedOutEventAttributes).length,
+        ...(failed[0] ? { firstFailure: failureText(failed[0].workflowTaskFailedEventAttributes) } : {}),
+      });
+    } catch (err) {
+      // A history too large for one gRPC message (4 MB) is itself a finding: keep the length visibility gives.
+      runDetails.push({
+        runId: info.runId,
+        status: info.status.name,
+        historyLength: info.historyLength,
+        signals: Number.NaN,
+        workflowTasksFailed: Number.NaN,
+        workflowTasksTimedOut: Number.NaN,
+        firstFailure: `history not readable: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300),
+      });
+    }
   }
   const runs = runDetails.length;
   const maxHistoryLength = runDetails.reduce((m, r) => Math.max(m, r.historyLength), 0);
@@ -146,4 +160,10 @@ export async function runStorm(ctx: BenchContext, events: number, maxMs: number)
     runDetails,
     finalState: { correct, checks },
   };
+}
+
+/** A failed workflow task's message, or its cause by name (e.g. WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND). */
+function failureText(a: temporal.api.history.v1.IWorkflowTaskFailedEventAttributes | null | undefined): string {
+  const cause = a?.cause == null ? 'unknown' : (temporal.api.enums.v1.WorkflowTaskFailedCause[a.cause] ?? String(a.cause));
+  return `${cause}${a?.failure?.message ? `: ${a.failure.message}` : ''}`.slice(0, 300);
 }

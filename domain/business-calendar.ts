@@ -67,6 +67,11 @@ export function businessHoursBetween(fromIso: string, toIso: string, calendar: B
   return total / HOUR_MS;
 }
 
+/** The local date (YYYY-MM-DD) of an instant in a zone. */
+export function localDateOf(iso: string, timeZone: string): string {
+  return formatDate(localDate(Date.parse(iso), timeZone));
+}
+
 /** Whether the instant lies in a working window (start and end both count as inside). */
 export function isWithinBusinessHours(iso: string, calendar: BusinessCalendar): boolean {
   const t = Date.parse(iso);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rejectReasons } from './lead-events';
+import { contactChannels, contactOutcomes, rejectReasons } from './lead-events';
 
 /**
  * Shapes of the commands people send, checked at the edge of the workflow (Update validators) so a
@@ -41,6 +41,13 @@ export const fillFormSchema = z.object({
   formType: text().trim().min(1).max(100),
   profile: leadProfileSchema,
   source: z.object({ channel: text().max(100).optional(), campaign: text().max(200).optional() }).optional(),
+  consent: z
+    .object({
+      lawfulBasis: text().trim().min(1).max(50),
+      capturedAt: isoTimestamp,
+      text: text().max(5000).optional(),
+    })
+    .optional(),
 });
 
 export const engagementInputSchema = z.object({
@@ -80,6 +87,14 @@ export const disqualifyLeadSchema = z.object({
   type: z.literal('DisqualifyLead'),
   by: actor,
   reason: text().trim().min(1).max(200),
+});
+
+export const contactAttemptSchema = z.object({
+  type: z.literal('RecordContactAttempt'),
+  rep: actor,
+  channel: z.enum(contactChannels),
+  outcome: z.enum(contactOutcomes).optional(),
+  note: note.optional(),
 });
 
 export const salesCommandSchema = z.union([

@@ -1,4 +1,12 @@
-import type { BantCriterion, LeadProfile, LeadSource, RejectReason } from './lead-events';
+import type {
+  BantCriterion,
+  ConsentRecord,
+  ContactChannel,
+  ContactOutcome,
+  LeadProfile,
+  LeadSource,
+  RejectReason,
+} from './lead-events';
 
 /**
  * What people and timers ask of a lead. Sales decisions come from the API as Temporal Updates;
@@ -18,6 +26,7 @@ export type FillForm = {
   formType: string;
   profile: Partial<LeadProfile> & { email: string };
   source?: LeadSource;
+  consent?: ConsentRecord;
 };
 export type RecordEngagement = { type: 'RecordEngagement'; engagements: EngagementInput[] };
 export type AcceptLead = { type: 'AcceptLead'; rep: string };
@@ -26,6 +35,15 @@ export type QualifyLead = { type: 'QualifyLead'; rep: string; note?: string } & 
 export type CloseLead = { type: 'CloseLead'; rep: string; outcome: 'won' | 'lost'; reason?: string };
 export type DisqualifyLead = { type: 'DisqualifyLead'; by: string; reason: string };
 export type Unsubscribe = { type: 'Unsubscribe' };
+export type RecordContactAttempt = {
+  type: 'RecordContactAttempt';
+  rep: string;
+  channel: ContactChannel;
+  outcome?: ContactOutcome;
+  note?: string;
+};
+/** The lead's decay timer fired: fade the engagement score by the policy's half-life. */
+export type DecayEngagement = { type: 'DecayEngagement' };
 export type AssignOwner = { type: 'AssignOwner'; owner: string };
 export type SendSlaReminder = { type: 'SendSlaReminder' };
 export type BreachSla = { type: 'BreachSla' };
@@ -41,6 +59,8 @@ export type LeadCommand =
   | CloseLead
   | DisqualifyLead
   | Unsubscribe
+  | RecordContactAttempt
+  | DecayEngagement
   | AssignOwner
   | SendSlaReminder
   | BreachSla
@@ -49,4 +69,11 @@ export type LeadCommand =
 export type LeadCommandType = LeadCommand['type'];
 
 /** Commands a sales system may send; the rest belong to marketing intake or to the lead's own timers. */
-export const salesCommandTypes = ['AcceptLead', 'RejectLead', 'QualifyLead', 'CloseLead', 'DisqualifyLead'] as const;
+export const salesCommandTypes = [
+  'AcceptLead',
+  'RejectLead',
+  'QualifyLead',
+  'CloseLead',
+  'DisqualifyLead',
+  'RecordContactAttempt',
+] as const;

@@ -10,8 +10,8 @@ import {
 } from './lead-events';
 import type { LeadPolicy } from './lead-policy';
 import { ENGAGEMENT_DEDUP_WINDOW, initialLeadState, isCaptured, type LeadState } from './lead-state';
-import { engagementPoints, fitScore, normaliseEmail } from './scoring';
-import { addDays, isDue, slaDeadlines } from './sla';
+import { engagementPoints, fitClearsSuspect, fitScore, normaliseEmail, suspectReasons } from './scoring';
+import { addDays, addHours, isDue, slaDeadlines, type SlaDeadlines } from './sla';
 
 /**
  * The lifecycle rules as two pure functions: `decide` turns a command into events (or a refusal) and
@@ -19,7 +19,7 @@ import { addDays, isDue, slaDeadlines } from './sla';
  * there is exactly one place that knows what a lead may do next.
  */
 
-export type RefusalCode = 'STAGE_DOES_NOT_ALLOW' | 'LEAD_NOT_FOUND' | 'NOT_DUE';
+export type RefusalCode = 'STAGE_DOES_NOT_ALLOW' | 'LEAD_NOT_FOUND' | 'NOT_DUE' | 'CONTACT_ATTEMPTS_REQUIRED';
 
 export interface CommandRefusal {
   code: RefusalCode;
@@ -46,7 +46,7 @@ export const rejectDestination: Record<RejectReason, 'recycled' | 'disqualified'
 const stageCommands: Record<LeadStage, LeadCommandType[]> = {
   inquiry: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'DisqualifyLead'],
   mql: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'AcceptLead', 'RejectLead', 'DisqualifyLead'],
-  sal: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'QualifyLead', 'DisqualifyLead'],
+  sal: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'RecordContactAttempt', 'QualifyLead', 'RejectLead', 'DisqualifyLead'],
   sql: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'CloseLead', 'DisqualifyLead'],
   recycled: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'DisqualifyLead'],
   won: [],
@@ -83,7 +83,9 @@ export function decide(command: LeadCommand, state: LeadState, now: string, poli
         fitScore: fitScore(profile, policy),
         engagementScore: draft.state.engagementScore + extra,
         handRaise: policy.handRaiserFormTypes.includes(command.formType),
+        ...(command.consent ? { consent: command.consent } : {}),
       });
+      checkSuspect(draft, policy);
       qualifyIfReady(draft, policy);
       return draft.decision();
     }
@@ -100,6 +102,7 @@ export function decide(command: LeadCommand, state: LeadState, now: string, poli
           engagementScore: draft.state.engagementScore + points,
         });
       }
+      checkSuspect(draft, policy);
       qualifyIfReady(draft, policy);
       return draft.decision();
     }
@@ -110,12 +113,49 @@ export function decide(command: LeadCommand, state: LeadState, now: string, poli
     }
     case 'AcceptLead': {
       if (!requireStage(state, command)) return refuseStage(command, state);
-      const { remindAt, dueAt } = slaDeadlines('sal', now, policy);
-      draft.emit('LeadAccepted', { rep: command.rep, slaDueAt: dueAt, remindAt });
+      const { slaDueAt, ...rest } = deadlinesAsEventData('sal', now, policy, command.rep, state.profile.country);
+      draft.emit('LeadAccepted', { rep: command.rep, slaDueAt, ...rest });
+      return draft.decision();
+    }
+    case 'RecordContactAttempt': {
+      if (!requireStage(state, command)) return refuseStage(command, state);
+      draft.emit('ContactAttemptRecorded', {
+        rep: command.rep,
+        channel: command.channel,
+        ...(command.outcome !== undefined ? { outcome: command.outcome } : {}),
+        ...(command.note !== undefined ? { note: command.note } : {}),
+        attempt: (state.contactAttempts ?? 0) + 1,
+      });
+      return draft.decision();
+    }
+    case 'DecayEngagement': {
+      const decay = policy.engagement.decay;
+      const dueAt = decayDueAt(state, policy);
+      if (!decay || dueAt === undefined || state.decayFrom === undefined) return refuseStage(command, state);
+      if (!isDue(dueAt, now)) return refuse('NOT_DUE', command, state, `engagement decay is due at ${dueAt}`);
+      const elapsedDays = (Date.parse(now) - Date.parse(state.decayFrom)) / DAY_MS;
+      const factor = Math.round(Math.pow(0.5, elapsedDays / decay.halfLifeDays) * 10_000) / 10_000;
+      draft.emit('EngagementDecayed', {
+        from: state.engagementScore,
+        to: Math.floor(state.engagementScore * factor),
+        factor,
+        halfLifeDays: decay.halfLifeDays,
+        since: state.decayFrom,
+      });
       return draft.decision();
     }
     case 'RejectLead': {
       if (!requireStage(state, command)) return refuseStage(command, state);
+      const required = policy.sla.contactAttemptsBeforeNotReady;
+      const attempts = state.contactAttempts ?? 0;
+      if (command.reason === 'not_ready' && attempts < required) {
+        return refuse(
+          'CONTACT_ATTEMPTS_REQUIRED',
+          command,
+          state,
+          `not_ready needs ${required} recorded contact attempt(s) first (POST /v1/leads/{id}/contact-attempts); ${attempts} so far`,
+        );
+      }
       draft.emit('LeadRejected', {
         rep: command.rep,
         reason: command.reason,
@@ -165,11 +205,14 @@ export function decide(command: LeadCommand, state: LeadState, now: string, poli
     case 'AssignOwner': {
       const kind = slaKindOf(state.stage);
       if (!kind || state.owner !== undefined) return refuseStage(command, state);
+      const { slaDueAt, remindAt, ...clock } = deadlinesAsEventData(kind, now, policy, command.owner, state.profile.country);
       draft.emit('LeadAssigned', {
         owner: command.owner,
         slaKind: kind,
-        ...deadlinesAsEventData(kind, now, policy),
+        slaDueAt,
+        remindAt,
         assignment: state.breachedOwners.length + 1,
+        ...clock,
       });
       return draft.decision();
     }
@@ -177,7 +220,12 @@ export function decide(command: LeadCommand, state: LeadState, now: string, poli
       const sla = state.sla;
       if (!sla || sla.reminded) return refuseStage(command, state);
       if (!isDue(sla.remindAt, now)) return refuse('NOT_DUE', command, state, `reminder is due at ${sla.remindAt}`);
-      draft.emit('SlaReminderSent', { owner: sla.owner, slaKind: sla.kind, slaDueAt: sla.dueAt });
+      draft.emit('SlaReminderSent', {
+        owner: sla.owner,
+        slaKind: sla.kind,
+        slaDueAt: sla.dueAt,
+        ...(sla.reminders ? { reminder: (sla.remindersSent ?? 0) + 1 } : {}),
+      });
       return draft.decision();
     }
     case 'BreachSla': {
@@ -190,7 +238,7 @@ export function decide(command: LeadCommand, state: LeadState, now: string, poli
         slaKind: sla.kind,
         slaDueAt: sla.dueAt,
         breach,
-        escalateTo: policy.routing.manager,
+        escalateTo: policy.sla[sla.kind].escalateTo ?? policy.routing.manager,
       });
       if (breach > policy.sla[sla.kind].reassignmentsBeforeHandBack) {
         recycle(draft, policy, 'sla_expired', undefined, {});
@@ -226,6 +274,8 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
         engagementScore: event.data.engagementScore,
         engagementByType: addPoints(s.engagementByType, event.data.formType, gained),
         handRaisedAt: event.data.handRaise ? (s.handRaisedAt ?? event.occurredAt) : s.handRaisedAt,
+        ...(event.data.consent ? { consent: event.data.consent } : {}),
+        ...decayClock(s, event.data.engagementScore, event.occurredAt),
       };
     }
     case 'EngagementRecorded': {
@@ -238,8 +288,22 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
         engagementScore: event.data.engagementScore,
         engagementByType: addPoints(s.engagementByType, event.data.engagementType, event.data.points),
         recentEngagementIds: ids,
+        ...decayClock(s, event.data.engagementScore, event.occurredAt),
       };
     }
+    case 'EngagementDecayed':
+      return {
+        ...s,
+        engagementScore: event.data.to,
+        engagementByType: scalePoints(s.engagementByType, event.data.factor),
+        decayFrom: event.data.to > 0 ? event.occurredAt : undefined,
+      };
+    case 'LeadFlaggedSuspect':
+      return { ...s, suspect: { reasons: event.data.reasons, at: event.occurredAt } };
+    case 'LeadSuspectCleared':
+      return { ...s, suspect: undefined };
+    case 'ContactAttemptRecorded':
+      return { ...s, contactAttempts: event.data.attempt };
     case 'LeadBecameMql':
       return reach(
         {
@@ -259,17 +323,18 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
       return {
         ...s,
         owner: event.data.owner,
-        sla: {
-          kind: event.data.slaKind,
-          owner: event.data.owner,
-          startedAt: event.occurredAt,
-          remindAt: event.data.remindAt,
-          dueAt: event.data.slaDueAt,
-          reminded: false,
-        },
+        sla: slaOf(event.data.slaKind, event.data.owner, event.occurredAt, event.data),
       };
-    case 'SlaReminderSent':
-      return s.sla ? { ...s, sla: { ...s.sla, reminded: true } } : s;
+    case 'SlaReminderSent': {
+      if (!s.sla) return s;
+      if (!s.sla.reminders) return { ...s, sla: { ...s.sla, reminded: true } };
+      const sent = (s.sla.remindersSent ?? 0) + 1;
+      const next = s.sla.reminders[sent];
+      return {
+        ...s,
+        sla: { ...s.sla, remindersSent: sent, reminded: next === undefined, remindAt: next ?? s.sla.remindAt },
+      };
+    }
     case 'SlaBreached':
       return {
         ...s,
@@ -285,14 +350,8 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
           owner: event.data.rep,
           slaBreaches: 0,
           breachedOwners: [],
-          sla: {
-            kind: 'sal',
-            owner: event.data.rep,
-            startedAt: event.occurredAt,
-            remindAt: event.data.remindAt,
-            dueAt: event.data.slaDueAt,
-            reminded: false,
-          },
+          contactAttempts: undefined,
+          sla: slaOf('sal', event.data.rep, event.occurredAt, event.data),
         },
         'sal',
         event.occurredAt,
@@ -311,9 +370,11 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
           slaBreaches: 0,
           breachedOwners: [],
           handRaisedAt: undefined,
+          contactAttempts: undefined,
           // A recycled lead must show fresh interest: old engagement already led to a failed handoff.
           engagementScore: 0,
           engagementByType: {},
+          decayFrom: undefined,
           recycleCount: s.recycleCount + 1,
           recycle: {
             reason: event.data.reason,
@@ -380,6 +441,8 @@ export function mqlReadiness(
   // Sales bounced it for bad contact data: the same data must not be handed over again.
   if (state.recycle?.needsDataRepair) blockedBy.push('needs_data_repair');
   if (state.fitScore < policy.fit.threshold) blockedBy.push('fit_below_threshold');
+  if (state.suspect) blockedBy.push(...state.suspect.reasons.map((r) => `suspect:${r}`));
+  if (policy.consent.required && !hasLawfulBasis(state, policy)) blockedBy.push('no_lawful_basis');
   if (blockedBy.length === 0 && state.handRaisedAt !== undefined) return { via: 'hand_raiser' };
   // Unsubscribing stops nurture-driven qualification; an explicit request to talk to sales still counts.
   if (state.unsubscribed) blockedBy.push('unsubscribed');
@@ -387,17 +450,44 @@ export function mqlReadiness(
   return blockedBy.length === 0 ? { via: 'score' } : { via: null, blockedBy };
 }
 
-/** The next moment the lead's own timers must act, if any. */
+export type TimerCommand = 'SendSlaReminder' | 'BreachSla' | 'Reevaluate' | 'DecayEngagement';
+
+/**
+ * The next moment the lead's own timers must act, if any. Nurture timers (the end of a recycle
+ * cool-off, engagement decay) stop once the lead unsubscribed; `legacyUnsubscribedNurture` keeps the
+ * cool-off timer of an unsubscribed lead for histories recorded before that rule.
+ */
 export function nextTimer(
   state: LeadState,
-): { at: string; command: 'SendSlaReminder' | 'BreachSla' | 'Reevaluate' } | undefined {
+  policy?: LeadPolicy,
+  options: { legacyUnsubscribedNurture?: boolean } = {},
+): { at: string; command: TimerCommand } | undefined {
   if (state.sla) {
     return state.sla.reminded
       ? { at: state.sla.dueAt, command: 'BreachSla' }
       : { at: state.sla.remindAt, command: 'SendSlaReminder' };
   }
-  if (state.stage === 'recycled' && state.recycle) return { at: state.recycle.coolOffUntil, command: 'Reevaluate' };
-  return undefined;
+  const candidates: { at: string; command: TimerCommand }[] = [];
+  const nurture = !state.unsubscribed || options.legacyUnsubscribedNurture === true;
+  if (state.stage === 'recycled' && state.recycle && nurture) {
+    candidates.push({ at: state.recycle.coolOffUntil, command: 'Reevaluate' });
+  }
+  const decayAt = policy && !state.unsubscribed ? decayDueAt(state, policy) : undefined;
+  if (decayAt !== undefined) candidates.push({ at: decayAt, command: 'DecayEngagement' });
+  return candidates.sort((a, b) => Date.parse(a.at) - Date.parse(b.at))[0];
+}
+
+/** When the lead's engagement next fades, if the policy decays engagement and the lead is in nurture. */
+export function decayDueAt(state: LeadState, policy: LeadPolicy): string | undefined {
+  const decay = policy.engagement.decay;
+  if (!decay || state.decayFrom === undefined || state.engagementScore <= 0) return undefined;
+  if (state.stage !== 'inquiry' && state.stage !== 'recycled') return undefined;
+  return addHours(state.decayFrom, decay.everyHours);
+}
+
+/** True when the unsubscribe rule changes which timer the lead arms (the workflow patches on this). */
+export function unsubscribeCancelsNurture(state: LeadState): boolean {
+  return state.unsubscribed && state.stage === 'recycled' && state.recycle !== undefined && state.sla === undefined;
 }
 
 /** True when the lead waits for an owner (new MQL, or reassignment after a breach). */
@@ -439,6 +529,26 @@ function qualifyIfReady(draft: Draft, policy: LeadPolicy): void {
     mqlCycle: draft.state.mqlCycle + 1,
     policyVersion: policy.version,
   });
+}
+
+/** Flags a lead in marketing's hands as suspect, or clears the flag once its fit is no longer low. */
+function checkSuspect(draft: Draft, policy: LeadPolicy): void {
+  const s = draft.state;
+  if (s.stage !== 'inquiry' && s.stage !== 'recycled') return;
+  if (s.suspect) {
+    if (fitClearsSuspect(s.fitScore, policy)) {
+      draft.emit('LeadSuspectCleared', { fitScore: s.fitScore, engagementScore: s.engagementScore });
+    }
+    return;
+  }
+  const reasons = suspectReasons(s, policy);
+  if (reasons.length > 0) {
+    draft.emit('LeadFlaggedSuspect', { reasons, fitScore: s.fitScore, engagementScore: s.engagementScore });
+  }
+}
+
+function hasLawfulBasis(state: LeadState, policy: LeadPolicy): boolean {
+  return state.consent !== undefined && (policy.consent.lawfulBases as string[]).includes(state.consent.lawfulBasis);
 }
 
 function recycle(
@@ -486,9 +596,56 @@ function reach(state: LeadState, stage: LeadStage, at: string): LeadState {
   };
 }
 
-function deadlinesAsEventData(kind: 'mql' | 'sal', now: string, policy: LeadPolicy) {
-  const { remindAt, dueAt } = slaDeadlines(kind, now, policy);
-  return { remindAt, slaDueAt: dueAt };
+const DAY_MS = 86_400_000;
+
+/** SLA deadlines as event fields; the reminder list and calendar only when they add something. */
+function deadlinesAsEventData(
+  kind: 'mql' | 'sal',
+  now: string,
+  policy: LeadPolicy,
+  owner: string,
+  country: string | undefined,
+): { remindAt: string; slaDueAt: string; reminders?: string[]; calendar?: string } {
+  const d: SlaDeadlines = slaDeadlines(kind, now, policy, { owner, country });
+  return {
+    remindAt: d.remindAt,
+    slaDueAt: d.dueAt,
+    ...(d.reminders.length !== 1 ? { reminders: d.reminders } : {}),
+    ...(d.calendar !== undefined ? { calendar: d.calendar } : {}),
+  };
+}
+
+function slaOf(
+  kind: 'mql' | 'sal',
+  owner: string,
+  startedAt: string,
+  data: { remindAt: string; slaDueAt: string; reminders?: string[] },
+): NonNullable<LeadState['sla']> {
+  return {
+    kind,
+    owner,
+    startedAt,
+    remindAt: data.remindAt,
+    dueAt: data.slaDueAt,
+    // A window without reminders goes straight to its breach timer.
+    reminded: data.reminders !== undefined && data.reminders.length === 0,
+    ...(data.reminders !== undefined ? { reminders: data.reminders, remindersSent: 0 } : {}),
+  };
+}
+
+/** Starts the decay clock when the score first becomes positive; it keeps running while it stays so. */
+function decayClock(s: LeadState, score: number, at: string): Pick<LeadState, 'decayFrom'> | Record<string, never> {
+  if (score <= 0) return s.decayFrom === undefined ? {} : { decayFrom: undefined };
+  return s.decayFrom === undefined ? { decayFrom: at } : {};
+}
+
+function scalePoints(byType: Record<string, number>, factor: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [type, points] of Object.entries(byType)) {
+    const scaled = Math.floor(points * factor);
+    if (scaled !== 0) out[type] = scaled;
+  }
+  return out;
 }
 
 function slaKindOf(stage: LeadStage): 'mql' | 'sal' | undefined {

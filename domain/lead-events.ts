@@ -57,6 +57,18 @@ export interface LeadProfile {
   productInterest?: string;
 }
 
+/** The lawful basis a form recorded for contacting the person (GDPR art. 6), with the wording shown. */
+export interface ConsentRecord {
+  lawfulBasis: string;
+  capturedAt: string;
+  text?: string;
+}
+
+export const contactChannels = ['phone', 'email', 'linkedin', 'meeting', 'other'] as const;
+export type ContactChannel = (typeof contactChannels)[number];
+export const contactOutcomes = ['no_answer', 'voicemail', 'connected', 'bounced', 'wrong_person'] as const;
+export type ContactOutcome = (typeof contactOutcomes)[number];
+
 export interface LeadSource {
   channel?: string;
   campaign?: string;
@@ -81,6 +93,8 @@ export type FormFilled = EventBase<
     engagementScore: number;
     /** The form was an explicit request to talk to sales (policy's hand-raiser form types). */
     handRaise: boolean;
+    /** Present when the form carried a lawful basis for contacting the person. */
+    consent?: ConsentRecord;
   }
 >;
 export type EngagementRecorded = EventBase<
@@ -91,16 +105,26 @@ export type LeadBecameMql = EventBase<
   'LeadBecameMql',
   { via: 'score' | 'hand_raiser'; fitScore: number; engagementScore: number; mqlCycle: number; policyVersion: string }
 >;
+/** Present on SLA events when the policy sets more than one reminder or a business-hours clock. */
+interface SlaClockDetail {
+  /** Every reminder instant of the window, earliest first (`remindAt` is the first). */
+  reminders?: string[];
+  /** The calendar the window was counted on (business hours), by name in the policy. */
+  calendar?: string;
+}
 export type LeadAssigned = EventBase<
   'LeadAssigned',
-  { owner: string; slaKind: SlaKind; slaDueAt: string; remindAt: string; assignment: number }
+  { owner: string; slaKind: SlaKind; slaDueAt: string; remindAt: string; assignment: number } & SlaClockDetail
 >;
-export type SlaReminderSent = EventBase<'SlaReminderSent', { owner: string; slaKind: SlaKind; slaDueAt: string }>;
+export type SlaReminderSent = EventBase<
+  'SlaReminderSent',
+  { owner: string; slaKind: SlaKind; slaDueAt: string; /** 1-based, when the window has several. */ reminder?: number }
+>;
 export type SlaBreached = EventBase<
   'SlaBreached',
   { owner: string; slaKind: SlaKind; slaDueAt: string; breach: number; escalateTo: string }
 >;
-export type LeadAccepted = EventBase<'LeadAccepted', { rep: string; slaDueAt: string; remindAt: string }>;
+export type LeadAccepted = EventBase<'LeadAccepted', { rep: string; slaDueAt: string; remindAt: string } & SlaClockDetail>;
 export type LeadRejected = EventBase<'LeadRejected', { rep: string; reason: RejectReason; note?: string }>;
 export type LeadQualified = EventBase<
   'LeadQualified',
@@ -121,6 +145,18 @@ export type LeadWon = EventBase<'LeadWon', { rep: string }>;
 export type LeadLost = EventBase<'LeadLost', { rep: string; reason: string }>;
 export type LeadDisqualified = EventBase<'LeadDisqualified', { by: string; reason: string; from: LeadStage }>;
 export type LeadUnsubscribed = EventBase<'LeadUnsubscribed', Record<string, never>>;
+/** The lead's own timer faded its engagement score (half-life decay, rounded down). */
+export type EngagementDecayed = EventBase<
+  'EngagementDecayed',
+  { from: number; to: number; factor: number; halfLifeDays: number; since: string }
+>;
+/** High engagement with low fit: held for review, never routed while flagged. */
+export type LeadFlaggedSuspect = EventBase<'LeadFlaggedSuspect', { reasons: string[]; fitScore: number; engagementScore: number }>;
+export type LeadSuspectCleared = EventBase<'LeadSuspectCleared', { fitScore: number; engagementScore: number }>;
+export type ContactAttemptRecorded = EventBase<
+  'ContactAttemptRecorded',
+  { rep: string; channel: ContactChannel; outcome?: ContactOutcome; note?: string; attempt: number }
+>;
 
 export type LeadEvent =
   | LeadCaptured
@@ -137,6 +173,10 @@ export type LeadEvent =
   | LeadWon
   | LeadLost
   | LeadDisqualified
-  | LeadUnsubscribed;
+  | LeadUnsubscribed
+  | EngagementDecayed
+  | LeadFlaggedSuspect
+  | LeadSuspectCleared
+  | ContactAttemptRecorded;
 
 export type LeadEventType = LeadEvent['type'];

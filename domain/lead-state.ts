@@ -1,5 +1,6 @@
 import type {
   BantCriterion,
+  ConsentRecord,
   LeadProfile,
   LeadSource,
   LeadStage,
@@ -14,7 +15,12 @@ export interface LeadSla {
   startedAt: string;
   remindAt: string;
   dueAt: string;
+  /** True once every reminder of the window has been sent (`remindAt` is the next one until then). */
   reminded: boolean;
+  /** All reminder instants, when the window has more than one. */
+  reminders?: string[];
+  /** Reminders sent so far (absent = 0). */
+  remindersSent?: number;
 }
 
 export interface LeadState {
@@ -47,6 +53,14 @@ export interface LeadState {
     bantGaps?: BantCriterion[];
   };
   unsubscribed: boolean;
+  /** The latest lawful basis a form recorded; required for routing when the policy says so. */
+  consent?: ConsentRecord;
+  /** Flagged by the suspect check (high engagement, low fit): never routed while set. */
+  suspect?: { reasons: string[]; at: string };
+  /** Where the engagement decay clock counts from (last decay, or when the score became positive). */
+  decayFrom?: string;
+  /** Contact attempts recorded since the lead was accepted (absent = 0). */
+  contactAttempts?: number;
   opportunityId?: string;
   closed?: { outcome: 'won' | 'disqualified'; reason?: string; by: string; at: string };
   /** The date each stage was first reached; later visits never overwrite it. */

@@ -24,7 +24,7 @@ import { engagementPoints, fitScore } from '../domain/scoring';
  */
 
 const policy = defaultLeadPolicy;
-const reps = policy.routing.reps;
+const reps = policy.routing.reps.map((r) => r.id);
 const manager = policy.routing.manager;
 
 // ---------------------------------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ import type {
   EngagementInput,
   FillForm,
   QualifyLead,
+  RecordContactAttempt,
   RejectLead,
 } from '../domain/lead-commands';
 import type { CommandRefusal } from '../domain/lead-decider';
 import type { LeadStage } from '../domain/lead-events';
-import type { LeadPolicy } from '../domain/lead-policy';
+import type { LeadPolicy, LeadPolicyInput } from '../domain/lead-policy';
 import type { LeadState } from '../domain/lead-state';
 
 /**
@@ -24,7 +25,8 @@ export const LEAD_WORKFLOW_TYPE = 'leadWorkflow';
 
 export interface LeadWorkflowInput {
   leadId: string;
-  policy: LeadPolicy;
+  /** The policy of the lead's current cycle (older histories carry it in the older, shorter form). */
+  policy: LeadPolicy | LeadPolicyInput;
   /** State carried over continue-as-new (absent on the first run). */
   snapshot?: LeadState;
   /** Engagement signals received but not yet processed when the previous run continued-as-new. */
@@ -42,6 +44,7 @@ export type RejectInput = Without<RejectLead, 'type'>;
 export type QualifyInput = Without<QualifyLead, 'type'>;
 export type CloseInput = Without<CloseLead, 'type'>;
 export type DisqualifyInput = Without<DisqualifyLead, 'type'>;
+export type ContactAttemptInput = Without<RecordContactAttempt, 'type'>;
 
 export interface FormAnswer {
   leadId: string;
@@ -62,6 +65,7 @@ export const rejectUpdate = defineUpdate<LeadState, [RejectInput]>('reject');
 export const qualifyUpdate = defineUpdate<LeadState, [QualifyInput]>('qualify');
 export const closeUpdate = defineUpdate<LeadState, [CloseInput]>('close');
 export const disqualifyUpdate = defineUpdate<LeadState, [DisqualifyInput]>('disqualify');
+export const contactAttemptUpdate = defineUpdate<LeadState, [ContactAttemptInput]>('recordContactAttempt');
 
 /** High volume and fire-and-forget: one signal may carry a batch. */
 export const engagementSignal = defineSignal<[{ engagements: EngagementInput[] }]>('recordEngagement');

@@ -18,19 +18,29 @@ import {
   acceptLeadSchema,
   closeLeadSchema,
   disqualifyLeadSchema,
+  contactAttemptSchema,
   engagementInputSchema,
   fillFormSchema,
   qualifyLeadSchema,
   rejectLeadSchema,
 } from '../domain/lead-command.schemas';
-import { decide, evolve, needsOwner, nextTimer, type Decision } from '../domain/lead-decider';
+import {
+  decide,
+  evolve,
+  needsOwner,
+  nextTimer,
+  unsubscribeCancelsNurture,
+  type Decision,
+} from '../domain/lead-decider';
 import type { LeadEvent } from '../domain/lead-events';
+import { parseLeadPolicy, type LeadPolicy } from '../domain/lead-policy';
 import { initialLeadState, isClosed, type LeadState } from '../domain/lead-state';
 import { isDue } from '../domain/sla';
 import {
   acceptUpdate,
   closeUpdate,
   COMMAND_REFUSED,
+  contactAttemptUpdate,
   disqualifyUpdate,
   engagementSignal,
   INVALID_COMMAND,
@@ -51,7 +61,7 @@ import {
 
 // Recording events must not give up: the workflow waits (and the lead keeps its place) until the
 // projection store is back. Business failures are non-retryable by type.
-const { recordEvents, assignOwner } = proxyActivities<LeadActivities>({
+const { recordEvents, assignOwner, activePolicy } = proxyActivities<LeadActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -68,7 +78,9 @@ const { notify } = proxyActivities<LeadActivities>({
  * interleave. Everything the lead will do next is derived from its state (`nextTimer`, `needsOwner`).
  */
 export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState> {
-  const { policy } = input;
+  // Parsed here too: a policy recorded by an older release (plain rep ids, one reminder) gains the
+  // defaults of newer fields, which change nothing about how it decides.
+  let policy: LeadPolicy = parseLeadPolicy(input.policy);
   let state: LeadState = input.snapshot ?? initialLeadState(input.leadId);
   const pendingEngagements: EngagementInput[] = [...(input.pendingEngagements ?? [])];
   let unsubscribeRequested = input.pendingUnsubscribe ?? false;
@@ -84,7 +96,23 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
     for (const event of decision.events) state = evolve(state, event);
     publishSearchAttributes(state, publishedAttributes);
     for (const event of decision.events) sendNotification(event);
+    // A recycle starts the lead's next cycle: it continues under the policy active now.
+    if (decision.events.some((e) => e.type === 'LeadRecycled') && patched(POLICY_PER_CYCLE_PATCH)) {
+      policy = await currentPolicy();
+    }
     return decision;
+  }
+
+  /** The policy the worker runs with now (its version may be newer than the one this lead started on). */
+  async function currentPolicy(): Promise<LeadPolicy> {
+    const active = await activePolicy();
+    return active ?? policy;
+  }
+
+  /** The next timer; unsubscribing cancels nurture timers (patched: older histories kept the cool-off timer). */
+  function upcomingTimer() {
+    const legacy = unsubscribeCancelsNurture(state) && !patched(UNSUBSCRIBE_CANCELS_NURTURE_PATCH);
+    return nextTimer(state, policy, { legacyUnsubscribedNurture: legacy });
   }
 
   function sendNotification(event: LeadEvent): void {
@@ -148,6 +176,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   commandUpdate(qualifyUpdate, qualifyLeadSchema, 'QualifyLead', newState);
   commandUpdate(closeUpdate, closeLeadSchema, 'CloseLead', newState);
   commandUpdate(disqualifyUpdate, disqualifyLeadSchema, 'DisqualifyLead', newState);
+  commandUpdate(contactAttemptUpdate, contactAttemptSchema, 'RecordContactAttempt', newState);
   commandUpdate(submitFormUpdate, fillFormSchema, 'FillForm', (s, wasCaptured) => ({
     leadId: s.leadId,
     created: !wasCaptured,
@@ -200,13 +229,14 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
           mqlCycle: state.mqlCycle,
           assignment: state.breachedOwners.length + 1,
           stage,
-          candidates: policy.routing.reps,
+          lead: { country: state.profile.country, employeeCount: state.profile.employeeCount },
           exclude: state.breachedOwners,
-          fallback: policy.routing.manager,
+          policy,
+          now: nowIso(),
         });
         await apply({ type: 'AssignOwner', owner });
       }
-      const timer = nextTimer(state);
+      const timer = upcomingTimer();
       const key = timer && `${timer.command}@${timer.at}`;
       if (timer && key !== spentTimer && isDue(timer.at, nowIso())) {
         const seqBefore = state.seq;
@@ -228,9 +258,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
       const carryNotifications = patched(CARRY_NOTIFICATIONS_PATCH);
       if (!carryNotifications) await Promise.all(notifications.keys());
       await condition(allHandlersFinished);
+      const nextPolicy = patched(POLICY_PER_CYCLE_PATCH) ? await currentPolicy() : policy;
       await continueAsNew<typeof leadWorkflow>({
         leadId: state.leadId,
-        policy,
+        policy: nextPolicy,
         snapshot: state,
         pendingEngagements,
         pendingUnsubscribe: unsubscribeRequested,
@@ -249,7 +280,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
       (pendingEngagements.length > 0 && state.seq > 0) ||
       (unsubscribeRequested && state.seq > 0) ||
       state.seq !== armedAtSeq;
-    const timer = nextTimer(state);
+    const timer = upcomingTimer();
     if (timer && `${timer.command}@${timer.at}` !== spentTimer) {
       const waitMs = Date.parse(timer.at) - Date.now();
       if (waitMs > 0) await condition(hasWork, waitMs);
@@ -269,6 +300,11 @@ const ASSIGN_OWNER_AFTER_TIMER_PATCH = 'assign-owner-after-timer';
 const MAX_ENGAGEMENTS_PER_DECISION = 500;
 /** patched() id of bounding that batch (before it, a whole backlog went into one decision). */
 const BOUNDED_ENGAGEMENT_BATCH_PATCH = 'bounded-engagement-batch';
+
+/** patched() id of taking the worker's active policy at each new cycle (recycle, continue-as-new). */
+const POLICY_PER_CYCLE_PATCH = 'policy-per-cycle';
+/** patched() id of stopping nurture timers (cool-off re-evaluation, decay) once a lead unsubscribed. */
+const UNSUBSCRIBE_CANCELS_NURTURE_PATCH = 'unsubscribe-cancels-nurture';
 
 /** patched() id of carrying undelivered notifications over continue-as-new (before: waited for them). */
 const CARRY_NOTIFICATIONS_PATCH = 'carry-notifications-over-can';

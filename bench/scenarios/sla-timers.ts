@@ -93,7 +93,7 @@ export async function runSlaTimers(
         version: 'bench-sla',
         sla: {
           ...defaultLeadPolicy.sla,
-          mql: { windowHours: windowMs / 3_600_000, remindAtFraction: 0.75, reassignmentsBeforeHandBack: 0 },
+          mql: { windowHours: windowMs / 3_600_000, reminders: [0.75], reassignmentsBeforeHandBack: 0 },
         },
       };
       const answer = await submitForm(client, asFillForm(mqlForm(`sla-${size}-${runTag}-${i}@analytical-engines.example`, campaign)), policy);

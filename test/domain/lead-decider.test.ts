@@ -244,7 +244,7 @@ const openStageNames = ['inquiry', 'mql', 'sal', 'sql', 'recycled'] as const;
 const expectedAllowed: Record<LeadStage, LeadCommandType[]> = {
   inquiry: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'DisqualifyLead'],
   mql: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'AcceptLead', 'RejectLead', 'DisqualifyLead'],
-  sal: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'QualifyLead', 'DisqualifyLead'],
+  sal: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'RecordContactAttempt', 'QualifyLead', 'RejectLead', 'DisqualifyLead'],
   sql: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'CloseLead', 'DisqualifyLead'],
   recycled: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'DisqualifyLead'],
   won: [],
@@ -265,6 +265,8 @@ const sampleCommands: Record<LeadCommandType, LeadCommand> = {
   SendSlaReminder: remind,
   BreachSla: breach,
   Reevaluate: reevaluate,
+  RecordContactAttempt: { type: 'RecordContactAttempt', rep: 'rep-grace', channel: 'phone', outcome: 'no_answer' },
+  DecayEngagement: { type: 'DecayEngagement' },
 };
 const peopleCommandTypes: LeadCommandType[] = [
   'FillForm',
@@ -275,6 +277,7 @@ const peopleCommandTypes: LeadCommandType[] = [
   'QualifyLead',
   'CloseLead',
   'DisqualifyLead',
+  'RecordContactAttempt',
 ];
 
 // =======================================================================================================

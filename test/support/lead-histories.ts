@@ -216,7 +216,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-const reps = defaultLeadPolicy.routing.reps;
+const reps = defaultLeadPolicy.routing.reps.map((r) => r.id);
 const engagementTypes = ['pricing_page_view', 'content_download', 'webinar_attended', 'email_click', 'email_open', 'page_view'];
 
 /**

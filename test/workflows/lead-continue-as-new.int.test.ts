@@ -163,7 +163,7 @@ async function expectEverySignalHandled(
   expect(state.recentEngagementIds).toEqual(recordedIds.slice(-ENGAGEMENT_DEDUP_WINDOW));
   // The lead crossed the threshold on the way, became an MQL once and got an owner.
   expect(state).toMatchObject({ stage: 'mql', mqlCycle: 1 });
-  expect(policy.routing.reps).toContain(state.owner);
+  expect(policy.routing.reps.map((r) => r.id)).toContain(state.owner);
   expect(eventsOf(recorder, leadId, 'LeadBecameMql')).toHaveLength(1);
   expect(eventsOf(recorder, leadId, 'LeadAssigned')).toHaveLength(1);
 

@@ -29,7 +29,7 @@ import { createTestWorker, createTimeSkippingEnv, workflowBundle } from '../supp
 
 const policy = defaultLeadPolicy;
 const MANAGER = policy.routing.manager;
-const REPS = policy.routing.reps;
+const REPS = policy.routing.reps.map((r) => r.id);
 
 let env: TestWorkflowEnvironment;
 

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { generateDevKey, loadApiKeysFile, parseApiKeys, type ApiKey } from '../api/auth';
 import type { DatabaseConfig } from '../db/connection';
 import { databaseConfigFromEnv } from '../db/database-config';
-import { defaultLeadPolicy, leadPolicySchema, type LeadPolicy } from '../domain/lead-policy';
+import type { LeadPolicy } from '../domain/lead-policy';
+import { builtInPolicy, loadPolicyFile } from './policy-file';
 import { LEAD_TASK_QUEUE } from '../workflows/lead.messages';
 
 const envSchema = z.object({
@@ -15,7 +15,7 @@ const envSchema = z.object({
   /** Where notifications are POSTed (JSON, HMAC-signed); unset = structured log lines. */
   LEADFLOW_NOTIFY_WEBHOOK_URL: z.url().optional(),
   LEADFLOW_NOTIFY_WEBHOOK_SECRET: z.string().min(16).optional(),
-  /** Path to a JSON policy file; unset = the built-in default policy. */
+  /** Path to a policy file (.json, .yaml or .yml); unset = the built-in default policy. */
   LEADFLOW_POLICY_FILE: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   /** `id:secret:scope+scope,…` (scopes: intake, sales, read, admin). */
@@ -36,6 +36,8 @@ export interface LeadflowConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   notify: { webhookUrl?: string; webhookSecret?: string };
   policy: LeadPolicy;
+  /** Where the policy came from: the file's path, or `built-in`. */
+  policySource: string;
   database: DatabaseConfig;
   api: {
     port: number;
@@ -67,7 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { devK
   return Object.freeze({
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.LEADFLOW_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
     notify: { webhookUrl: e.LEADFLOW_NOTIFY_WEBHOOK_URL, webhookSecret: e.LEADFLOW_NOTIFY_WEBHOOK_SECRET },
-    policy: e.LEADFLOW_POLICY_FILE ? loadPolicyFile(e.LEADFLOW_POLICY_FILE) : defaultLeadPolicy,
+    policy: e.LEADFLOW_POLICY_FILE ? loadPolicyFile(e.LEADFLOW_POLICY_FILE) : builtInPolicy(),
+    policySource: e.LEADFLOW_POLICY_FILE ?? 'built-in',
     database: databaseConfigFromEnv(env),
     api: {
       port: e.PORT,
@@ -87,10 +90,4 @@ function withName<T>(variable: string, parse: () => T): T {
   } catch (err) {
     throw new Error(`invalid configuration: ${variable}: ${err instanceof Error ? err.message : String(err)}`);
   }
-}
-
-function loadPolicyFile(file: string): LeadPolicy {
-  const parsed = leadPolicySchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`invalid policy in ${file}:\n${z.prettifyError(parsed.error)}`);
-  return parsed.data;
 }

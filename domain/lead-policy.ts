@@ -305,17 +305,18 @@ export function parseLeadPolicy(input: unknown): LeadPolicy {
   return leadPolicySchema.parse(input);
 }
 
-/** Field-named problems of a candidate policy, one line each ("fit.treshold: Unrecognized key"). */
+/** Field-named problems of a candidate policy, one line each ("fit.treshold: unknown field"), typos first. */
 export function policyProblems(input: unknown): { path: string; message: string }[] {
   const parsed = leadPolicySchema.safeParse(input);
   if (parsed.success) return [];
-  return parsed.error.issues.map((issue) => {
+  const problems = parsed.error.issues.flatMap((issue) => {
     const path = issue.path.map(String).join('.');
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-    // An unknown key is named by its own path, so a typo points at itself.
-    return keys.length > 0
-      ? { path: [path, keys.join(', ')].filter(Boolean).join('.'), message: `unknown field (${keys.map((k) => `'${k}'`).join(', ')})` }
-      : { path: path || '(root)', message: issue.message };
+    if (issue.code === 'unrecognized_keys') {
+      // An unknown key is named by its own path, so a typo points at itself.
+      return issue.keys.map((key) => ({ path: path ? `${path}.${key}` : key, message: 'unknown field', typo: true }));
+    }
+    const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    return [{ path: path || '(policy)', message: missing ? `required field is missing (${issue.expected})` : issue.message, typo: false }];
   });
+  return [...problems.filter((p) => p.typo), ...problems.filter((p) => !p.typo)].map(({ path, message }) => ({ path, message }));
 }
-

@@ -1,22 +1,28 @@
+import type { LeadPolicy } from '../domain/lead-policy';
 import { createNotifyActivities, type NotifyConfig } from './notify.activities';
 import { createProjectionActivities, type EventSink } from './projection.activities';
-import { createRoutingActivities } from './routing.activities';
+import { createRoutingActivities, type RoutingStore } from './routing.activities';
 
 export interface ActivityDeps {
   notify: NotifyConfig;
   eventSink: EventSink;
+  /** Round-robin positions and assignments; default: this process's memory (tests, one worker). */
+  routingStore?: RoutingStore;
+  /** The policy the worker was started with, answered by `activePolicy`. */
+  policy?: LeadPolicy;
 }
 
 /** One factory, dependencies in; the workflow sees only `LeadActivities`, the type of what it returns. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createProjectionActivities(deps.eventSink),
-    ...createRoutingActivities(),
+    ...createRoutingActivities(deps.routingStore, deps.policy),
     ...createNotifyActivities(deps.notify),
   };
 }
 
 export type LeadActivities = ReturnType<typeof createActivities>;
 export type { LeadNotification } from './notify.activities';
-export type { AssignOwnerInput } from './routing.activities';
+export type { AssignOwnerInput, LegacyAssignOwnerInput, RoutingStore } from './routing.activities';
+export { memoryRoutingStore } from './routing.activities';
 export { databaseEventSink, type RecordEventsInput, type EventSink } from './projection.activities';

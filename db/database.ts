@@ -1,10 +1,14 @@
 import type { IdempotencyKeyTable } from './tables/idempotency-key.table';
 import type { LeadEventTable } from './tables/lead-event.table';
 import type { LeadTable } from './tables/lead.table';
+import type { RoutingAssignmentTable } from './tables/routing-assignment.table';
+import type { RoutingPositionTable } from './tables/routing-position.table';
 
 /** Kysely's view of the schema, in camelCase (CamelCasePlugin maps to the snake_case columns). */
 export interface Database {
   leadEvents: LeadEventTable;
   leads: LeadTable;
   idempotencyKeys: IdempotencyKeyTable;
+  routingPositions: RoutingPositionTable;
+  routingAssignments: RoutingAssignmentTable;
 }

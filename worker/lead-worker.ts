@@ -4,6 +4,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, databaseEventSink } from '../activities';
 import type { LeadflowConfig } from '../config/leadflow.config';
 import type { Db } from '../db/connection';
+import { databaseRoutingStore } from '../db/routing.repository';
 
 /** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) for production start-up. */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../workflow-bundle.js');
@@ -18,7 +19,12 @@ export async function createLeadWorker(config: LeadflowConfig, db: Db, connectio
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...bundleSource,
-    activities: createActivities({ notify: config.notify, eventSink: databaseEventSink(db) }),
+    activities: createActivities({
+      notify: config.notify,
+      eventSink: databaseEventSink(db),
+      routingStore: databaseRoutingStore(db),
+      policy: config.policy,
+    }),
   });
 }
 

@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type EventSink, type LeadNotification, type RecordEventsInput } from '../../activities';
+import type { LeadPolicy } from '../../domain/lead-policy';
 import { LEAD_TASK_QUEUE } from '../../workflows/lead.messages';
 import { leadSearchAttributeKeys } from '../../workflows/lead.search-attributes';
 
@@ -92,6 +93,8 @@ export async function createTestWorker(
   recorder = new Recorder(),
   taskQueue = LEAD_TASK_QUEUE,
   eventSink: EventSink = recorder,
+  /** The worker's active policy (what a lead takes at its next cycle); none = leads keep theirs. */
+  activePolicy?: LeadPolicy,
 ) {
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -101,6 +104,7 @@ export async function createTestWorker(
     activities: createActivities({
       eventSink,
       notify: { webhookUrl: 'http://notifications.invalid/hook', webhookSecret: 'test', fetch: recorder.fetch },
+      ...(activePolicy ? { policy: activePolicy } : {}),
     }),
   });
   return { worker, recorder };

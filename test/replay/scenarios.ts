@@ -1,19 +1,26 @@
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { leadIdForEmail } from '../../client/lead-id';
+import path from 'node:path';
+import { loadPolicyFile } from '../../config/policy-file';
 import { defaultLeadPolicy, type LeadPolicy } from '../../domain/lead-policy';
 import { leadWorkflow } from '../../workflows';
 import {
   acceptUpdate,
   closeUpdate,
+  contactAttemptUpdate,
   engagementSignal,
   LEAD_TASK_QUEUE,
   leadStateQuery,
   qualifyUpdate,
   rejectUpdate,
   submitFormUpdate,
+  unsubscribeSignal,
   type FillFormInput,
 } from '../../workflows/lead.messages';
+
+/** The complete sample policy of the README (two territories, business hours, decay, consent…). */
+const samplePolicy = (): LeadPolicy => loadPolicyFile(path.resolve(__dirname, '../../examples/leadflow.policy.yaml'));
 
 /**
  * Journeys whose histories are recorded under test/replay/histories and replayed in CI, so a change
@@ -119,6 +126,53 @@ export const scenarios: Record<string, (env: TestWorkflowEnvironment) => Promise
       });
     }
     await env.sleep('1 minute');
+    await h.query(leadStateQuery);
+    return h;
+  },
+  /**
+   * The sample policy: consent, business-hours MQL window with two reminders, breach and reassignment,
+   * accept, three contact attempts, not_ready recycle (policy taken afresh), unsubscribe (nurture
+   * timer cancelled).
+   */
+  async 'policy-sample-team'(env) {
+    const email = 'sample-team@replay.example';
+    const h = await startLead(env, email, samplePolicy());
+    const consent = { lawfulBasis: 'consent', capturedAt: new Date().toISOString(), text: 'Yes, contact me.' };
+    await h.executeUpdate(submitFormUpdate, {
+      args: [{ ...handRaiserForm(email), profile: { ...handRaiserForm(email).profile, country: 'DE' }, consent }],
+    });
+    // Recorded on a Sunday evening: the window opens Monday 09:00 Berlin, breaches at 17:00 and the
+    // lead is reassigned; a day later the second owner holds it.
+    await env.sleep('1 day');
+    const { owner } = await h.query(leadStateQuery);
+    await h.executeUpdate(acceptUpdate, { args: [{ rep: owner ?? 'rep-ada' }] });
+    for (const channel of ['phone', 'email', 'phone'] as const) {
+      await h.executeUpdate(contactAttemptUpdate, { args: [{ rep: owner ?? 'rep-ada', channel, outcome: 'no_answer' }] });
+    }
+    await h.executeUpdate(rejectUpdate, { args: [{ rep: owner ?? 'rep-ada', reason: 'not_ready' }] });
+    await h.signal(unsubscribeSignal);
+    await env.sleep('1 hour');
+    await h.query(leadStateQuery);
+    return h;
+  },
+  /** The sample policy's engagement decay: a lead that stops engaging fades day by day. */
+  async 'policy-decay-and-suspect'(env) {
+    const email = 'decay@replay.example';
+    const h = await startLead(env, email, samplePolicy());
+    await h.executeUpdate(submitFormUpdate, { args: [{ ...handRaiserForm(email), formType: 'webinar_attended' }] });
+    const at = new Date().toISOString();
+    await h.signal(engagementSignal, {
+      engagements: [
+        { type: 'pricing_page_view', occurredAt: at, id: 'd1' },
+        { type: 'content_download', occurredAt: at, id: 'd2' },
+      ],
+    });
+    await env.sleep('3 days');
+    const student = 'student@replay.example';
+    const s = await startLead(env, student, samplePolicy());
+    await s.executeUpdate(submitFormUpdate, {
+      args: [{ ...handRaiserForm(student), formType: 'contact_sales', profile: { ...handRaiserForm(student).profile, jobTitle: 'Student', seniority: 'student', employeeCount: 5, industry: 'education' } }],
+    });
     await h.query(leadStateQuery);
     return h;
   },

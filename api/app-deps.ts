@@ -10,6 +10,8 @@ export interface AppDeps {
   client: Client;
   db: Db;
   policy: LeadPolicy;
+  /** Where the policy came from: the policy file's path, or `built-in` (GET /v1/policy). */
+  policySource: string;
   taskQueue: string;
   auth: AuthConfig;
   logger: Logger;

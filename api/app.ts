@@ -6,6 +6,7 @@ import { buildOpenApiDocument, docsPage } from './openapi';
 import { registerDashboardRoutes } from './routes/dashboard.routes';
 import { registerHealthRoutes } from './routes/health.routes';
 import { registerLeadRoutes } from './routes/leads.routes';
+import { POLICY_DOCUMENT_TYPES, registerPolicyRoutes, takesPolicyDocument } from './routes/policy.routes';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -14,6 +15,9 @@ declare module 'express-serve-static-core' {
     rawBody?: Buffer;
   }
 }
+
+/** Request bodies above this are a 413 (JSON and policy documents alike). */
+const BODY_LIMIT = '1mb';
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -37,23 +41,41 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
-  // Only JSON bodies are accepted on writes; anything else is a 415 before any work is done.
+  // Only JSON bodies are accepted on writes (a policy candidate may also be YAML); anything else is a 415
+  // before any work is done.
   app.use((req, _res, next) => {
-    if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.headers['content-length'] !== '0' && !req.is('application/json')) {
-      return next(new ApiError(415, 'unsupported_media_type', 'Send the body as application/json'));
+    if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.headers['content-length'] !== '0') {
+      if (takesPolicyDocument(req)) {
+        if (!req.is(POLICY_DOCUMENT_TYPES)) {
+          return next(new ApiError(415, 'unsupported_media_type', 'Send the policy as application/json or application/yaml'));
+        }
+      } else if (!req.is('application/json')) {
+        return next(new ApiError(415, 'unsupported_media_type', 'Send the body as application/json'));
+      }
     }
     next();
   });
+  const keepRawBody = (req: unknown, _res: unknown, buf: Buffer) => {
+    (req as Request).rawBody = buf;
+  };
   app.use(
     express.json({
-      limit: '1mb',
-      verify: (req, _res, buf) => {
-        (req as Request).rawBody = buf;
-      },
+      limit: BODY_LIMIT,
+      type: (req) => !takesPolicyDocument(req as Request) && Boolean((req as Request).is('application/json')),
+      verify: keepRawBody,
+    }),
+  );
+  // A policy candidate stays text, JSON or YAML alike: the route parses it the way start-up parses a policy file.
+  app.use(
+    express.text({
+      limit: BODY_LIMIT,
+      type: (req) => takesPolicyDocument(req as Request) && Boolean((req as Request).is(POLICY_DOCUMENT_TYPES)),
+      verify: keepRawBody,
     }),
   );
 
   registerHealthRoutes(app, deps);
+  registerPolicyRoutes(app, deps);
   registerLeadRoutes(app, deps);
   registerDashboardRoutes(app);
 

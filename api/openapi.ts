@@ -1,9 +1,11 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { ZodObject, ZodType } from 'zod';
 import { DOCS_ASSETS_PATH } from './routes/docs.routes';
+import { POLICY_VALIDATE_PATH } from './routes/policy.routes';
 import {
   AcceptBody,
   CloseBody,
+  ContactAttemptBody,
   DisqualifyBody,
   EngagementBody,
   EngagementsAccepted,
@@ -18,11 +20,16 @@ import {
   LeadList,
   LeadPathParams,
   LeadResponse,
+  LeadScore,
   ListLeadsQuery,
   MAX_ENGAGEMENTS_PER_REQUEST,
+  PolicyCandidate,
+  PolicyResponse,
+  PolicyValid,
   QualifyBody,
   Ready,
   RejectBody,
+  UnsubscribeAccepted,
   WebhookHeaders,
 } from './schemas';
 import {
@@ -43,13 +50,15 @@ import {
  */
 
 const API_DESCRIPTION = `Leadflow's HTTP API: capture leads from forms and webhooks, feed them engagement, take the sales
-decisions (accept, reject, qualify, close, disqualify) and read leads, their history and lists.
+decisions (accept, reject, qualify, close, disqualify, contact attempts), read leads, their history, lists and
+score explanations, and read or check the lead policy.
 
 Every lead is one Temporal workflow. Writes are Temporal Updates (form fills, decisions) or Signals
 (engagement) to it; reads come from the PostgreSQL read model, which the lead updates before it answers.
 
 **Authentication.** \`Authorization: Bearer <API key>\`. Each key has scopes: \`intake\` (form fills and
-engagement), \`sales\` (decisions), \`read\` (reads and /metrics), \`admin\` (all of them). Form fills may
+engagement, unsubscribes), \`sales\` (decisions, contact attempts), \`read\` (reads, the policy and /metrics),
+\`admin\` (all of them, and checking a candidate policy). Form fills may
 instead be sent as a signed webhook (\`X-Leadflow-Timestamp\` + \`X-Leadflow-Signature\`). Requests are rate
 limited per key (429 with \`Retry-After\`).
 
@@ -133,7 +142,8 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     tags: [
       { name: 'intake', description: 'Form fills and engagement (scope `intake`).' },
       { name: 'decisions', description: 'Sales decisions (scope `sales`).' },
-      { name: 'reads', description: 'Leads, their history and lists (scope `read`).' },
+      { name: 'reads', description: 'Leads, their history, lists and score explanations (scope `read`).' },
+      { name: 'policy', description: 'The lead policy: the active one (scope `read`) and checking a candidate (scope `admin`).' },
       { name: 'reports', description: 'Funnel, SLA, velocity, rejection, calibration and recycling reports (scope `read`).' },
       { name: 'operations', description: 'Probes, metrics and this documentation.' },
     ],
@@ -146,27 +156,29 @@ function routes(): RouteConfig[] {
     summary: string,
     body: ZodType,
     description: string,
+    options: { operationId?: string; conflict?: string } = {},
   ): RouteConfig => ({
     method: 'post',
     path: `/v1/leads/{leadId}/${name}`,
-    operationId: `${name}Lead`,
+    operationId: options.operationId ?? `${name}Lead`,
     tags: ['decisions'],
     summary,
     description:
       `${description}\n\nOne Temporal Update of the lead workflow, refused before anything is recorded when the stage ` +
-      'does not allow it. Answers with the lead after the decision. See 503 for what a timeout means.',
+      'does not allow it. Answers with the lead as it is afterwards. See 503 for what a timeout means.',
     security: [bearer('sales')],
     request: { params: LeadPathParams, headers: IdempotencyHeaders, body: jsonBody(body) },
     responses: {
-      200: jsonResponse(LeadResponse, 'The decision is recorded; the lead as it is now.'),
+      200: jsonResponse(LeadResponse, 'Recorded; the lead as it is now.'),
       400: errors[400],
       401: errors[401],
       403: errors[403],
       404: errors[404],
       409: errorResponse(
-        '`transition_not_allowed`: the lead\'s stage does not allow this decision; `details` is `{stage, command, ' +
-          'allowed, reason}` (allowed = the commands the stage allows). `lead_closed`: the lead is won or ' +
-          'disqualified (`details.stage`).',
+        '`transition_not_allowed`: the lead\'s stage does not allow this; `details` is `{stage, command, ' +
+          'allowed, reason}` (allowed = the commands the stage allows, reason = the refusal code, ' +
+          '`STAGE_DOES_NOT_ALLOW` here). `lead_closed`: the lead is won or disqualified (`details.stage`).' +
+          (options.conflict ? ` ${options.conflict}` : ''),
       ),
       413: errors[413],
       415: errors[415],
@@ -235,16 +247,56 @@ function routes(): RouteConfig[] {
         503: writeUnavailable,
       },
     },
+    {
+      method: 'post',
+      path: '/v1/leads/{leadId}/unsubscribe',
+      operationId: 'unsubscribeLead',
+      tags: ['intake'],
+      summary: 'Unsubscribe the person from marketing',
+      description:
+        'Sent to the lead as a Signal: accepted now, applied asynchronously (`unsubscribed` turns true). Stops ' +
+        'nurture-driven qualification and nurture timers; an explicit request to talk to sales still counts. No body ' +
+        '(an empty JSON object is fine); sending it again changes nothing.',
+      security: [bearer('intake')],
+      request: { params: LeadPathParams, headers: IdempotencyHeaders },
+      responses: {
+        202: jsonResponse(UnsubscribeAccepted, 'The unsubscribe is handed to the lead.'),
+        400: errors[400],
+        401: errors[401],
+        403: errors[403],
+        404: errors[404],
+        409: errors.leadClosed,
+        413: errors[413],
+        415: errors[415],
+        422: errors[422],
+        429: errors[429],
+        503: writeUnavailable,
+      },
+    },
     decision('accept', 'Accept an MQL (it becomes a SAL)', AcceptBody, 'The owner takes the lead: MQL → SAL, with the SAL follow-up SLA.'),
     decision(
       'reject',
-      'Reject an MQL',
+      'Reject an MQL or a SAL',
       RejectBody,
       'Sends the lead back to marketing (recycled) or out of the funnel (disqualified), depending on the reason.',
+      {
+        conflict:
+          'A `not_ready` rejection before the policy\'s `sla.contactAttemptsBeforeNotReady` contact attempts are ' +
+          'recorded is also `transition_not_allowed`, with `details.reason` `CONTACT_ATTEMPTS_REQUIRED` and a message ' +
+          'saying how many are needed and recorded.',
+      },
     ),
     decision('qualify', 'Qualify a SAL with BANT', QualifyBody, 'All four criteria confirmed: SAL → SQL (an opportunity); any gap recycles it.'),
     decision('close', 'Close an SQL as won or lost', CloseBody, '`won` closes the lead; `lost` with `not_now` recycles it, any other reason disqualifies it.'),
     decision('disqualify', 'Disqualify an open lead', DisqualifyBody, 'Takes the lead out of the funnel from any open stage except SQL (close it instead).'),
+    decision(
+      'contact-attempts',
+      'Record a contact attempt on a SAL',
+      ContactAttemptBody,
+      'The owner tried to reach the accepted lead (phone, email, LinkedIn, meeting…). The lead counts them ' +
+        '(`contactAttempts`); the policy may require some before a `not_ready` rejection.',
+      { operationId: 'recordContactAttempt' },
+    ),
     {
       method: 'get',
       path: '/v1/leads',
@@ -301,6 +353,77 @@ function routes(): RouteConfig[] {
         404: errors[404],
         429: errors[429],
         503: readUnavailable,
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/leads/{leadId}/score',
+      operationId: 'explainLeadScore',
+      tags: ['reads'],
+      summary: 'Why a lead scores what it does, and what keeps it from becoming an MQL',
+      description:
+        'From the read model and the event log. `fit.reasons` are the active policy\'s rules that match the profile; ' +
+        '`engagement.reasons` are the scored events since the last recycle (their points add up to ' +
+        '`engagement.score`); `mql` is the readiness under the active policy. `policyVersion` is the policy the lead ' +
+        'decides with, `activePolicyVersion` the one this process runs with.',
+      security: [bearer('read')],
+      request: { params: LeadPathParams },
+      responses: {
+        200: jsonResponse(LeadScore, 'The explanation.'),
+        400: errors[400],
+        401: errors[401],
+        403: errors[403],
+        404: errors[404],
+        429: errors[429],
+        503: readUnavailable,
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/policy',
+      operationId: 'getPolicy',
+      tags: ['policy'],
+      summary: 'The active lead policy',
+      description:
+        'The policy this process runs with (LEADFLOW_POLICY_FILE, or the built-in one), parsed, every default filled ' +
+        'in, with its content-hash version. New leads and leads starting a new cycle decide with it.',
+      security: [bearer('read')],
+      responses: {
+        200: jsonResponse(PolicyResponse, 'The active policy.'),
+        401: errors[401],
+        403: errors[403],
+        429: errors[429],
+      },
+    },
+    {
+      method: 'post',
+      path: POLICY_VALIDATE_PATH,
+      operationId: 'validatePolicy',
+      tags: ['policy'],
+      summary: 'Check a candidate policy (JSON or YAML) before deploying it',
+      description:
+        'Checks the body exactly as start-up checks LEADFLOW_POLICY_FILE: same parser, same problem lines, same ' +
+        'version hash. Nothing is changed: the active policy only changes by deploying the file. Send JSON ' +
+        '(`application/json`) or YAML (`application/yaml`, `text/yaml`), at most 1 MB.',
+      security: [bearer('admin')],
+      request: {
+        body: {
+          required: true,
+          content: { 'application/json': { schema: PolicyCandidate }, 'application/yaml': { schema: PolicyCandidate } },
+        },
+      },
+      responses: {
+        200: jsonResponse(PolicyValid, 'The candidate is valid; `version` is the version it would run as.'),
+        400: errorResponse(
+          '`INVALID_POLICY`: `message` is the problem lines start-up prints (`  - <field path>: <problem>`, unknown ' +
+            'fields first), `details` the same problems as `[{path, message}]`. A document that is not JSON or YAML ' +
+            'at all is one problem at path `(document)`.',
+        ),
+        401: errors[401],
+        403: errors[403],
+        413: errors[413],
+        415: errorResponse('`unsupported_media_type`: send `application/json`, `application/yaml` or `text/yaml`.'),
+        429: errors[429],
       },
     },
     ...reportRoutes(),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   acceptLeadSchema,
   closeLeadSchema,
+  contactAttemptSchema,
   disqualifyLeadSchema,
   engagementInputSchema,
   leadProfileSchema,
@@ -11,6 +12,7 @@ import {
 } from '../domain/lead-command.schemas';
 import { salesCommandTypes } from '../domain/lead-commands';
 import { bantCriteria, leadStages, recycleReasons } from '../domain/lead-events';
+import { leadPolicySchema } from '../domain/lead-policy';
 
 /*
  * The HTTP API's shapes, in one place: these zod schemas validate every request, give the route
@@ -217,7 +219,9 @@ export const RejectBody = z
     reason: rejectLeadSchema.shape.reason.meta({
       description:
         '`not_ready`, `no_budget`, `bad_timing`, `bad_contact_data` recycle the lead to marketing; `not_a_fit`, ' +
-        '`competitor`, `spam`, `duplicate` disqualify it.',
+        '`competitor`, `spam`, `duplicate` disqualify it. `not_ready` is refused (409, `details.reason` ' +
+        '`CONTACT_ATTEMPTS_REQUIRED`) until the policy\'s `sla.contactAttemptsBeforeNotReady` contact attempts are ' +
+        'recorded (POST /v1/leads/{leadId}/contact-attempts).',
     }),
     note: note.optional(),
   })
@@ -255,6 +259,19 @@ export const DisqualifyBody = z
     reason: disqualifyLeadSchema.shape.reason.meta({ example: 'fake_company' }),
   })
   .openapi('DisqualifyLead');
+
+export const ContactAttemptBody = z
+  .strictObject({
+    rep: contactAttemptSchema.shape.rep.meta({ description: 'The sales rep who tried to reach the lead.', example: 'rep-ada' }),
+    channel: contactAttemptSchema.shape.channel.meta({ example: 'phone' }),
+    outcome: contactAttemptSchema.shape.outcome.meta({ description: 'How the attempt went, when known.', example: 'voicemail' }),
+    note: note.optional(),
+  })
+  .openapi('ContactAttempt', {
+    description:
+      'One attempt by the owner to reach an accepted lead (SAL). The policy may require a number of them ' +
+      '(`sla.contactAttemptsBeforeNotReady`) before the lead can be rejected as `not_ready`.',
+  });
 
 // ---------------------------------------------------------------------------------------------------------
 // Responses
@@ -312,6 +329,7 @@ export const LeadView = z
     bantGaps: z.array(z.enum(bantCriteria)).nullable(),
     needsDataRepair: z.boolean(),
     unsubscribed: z.boolean(),
+    contactAttempts: z.number().int().openapi({ description: 'Contact attempts recorded since the lead was accepted.' }),
     opportunityId: z.string().nullable(),
     closed: z
       .object({ outcome: z.enum(['won', 'disqualified']), reason: z.string().nullable(), by: z.string(), at: isoTimestamp })
@@ -382,6 +400,112 @@ export const LeadList = z
   })
   .openapi('LeadList');
 
+export const UnsubscribeAccepted = z
+  .object({ leadId: LeadId })
+  .openapi('UnsubscribeAccepted', { description: 'The unsubscribe is handed to the lead; `unsubscribed` turns true shortly.' });
+export type UnsubscribeAccepted = z.infer<typeof UnsubscribeAccepted>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Policy and score explanation
+
+const PolicyDocument = leadPolicySchema.meta({
+  id: 'LeadPolicy',
+  description:
+    'A lead policy (see `examples/leadflow.policy.yaml`). Objects are strict: an unknown field (a typo) is an error ' +
+    'naming it. As answered by GET /v1/policy it is the parsed form, every default filled in.',
+});
+
+export const PolicyVersion = z.string().openapi({
+  description: 'Content hash of the parsed policy (`sha256:` + 16 hex), the same whether written as JSON or YAML.',
+  example: 'sha256:3f1c9a0e5b7d4c2a',
+});
+
+export const PolicyResponse = z
+  .object({
+    version: PolicyVersion,
+    name: z.string().optional().openapi({ description: 'The policy\'s own label, when it has one.' }),
+    source: z.string().openapi({ description: 'The policy file (LEADFLOW_POLICY_FILE) or `built-in`.', example: 'built-in' }),
+    policy: PolicyDocument,
+  })
+  .openapi('ActivePolicy');
+export type PolicyResponse = z.infer<typeof PolicyResponse>;
+
+/** What POST /v1/policy/validate documents as its body (parsed by the route itself, JSON or YAML). */
+export const PolicyCandidate = PolicyDocument;
+
+export const PolicyValid = z
+  .object({ valid: z.literal(true), version: PolicyVersion })
+  .openapi('PolicyValid', { description: 'The candidate is a valid policy; `version` is what it would run as.' });
+export type PolicyValid = z.infer<typeof PolicyValid>;
+
+export const LeadScore = z
+  .object({
+    leadId: LeadId,
+    stage: z.enum(leadStages),
+    policyVersion: z.string().nullable().openapi({
+      description: 'The policy version the lead last became an MQL under (its current cycle\'s); null before its first MQL.',
+    }),
+    activePolicyVersion: PolicyVersion.openapi({ description: 'The policy this process runs with (GET /v1/policy).' }),
+    fit: z.object({
+      score: z.number().int().openapi({ description: 'The fit score the lead holds (recorded with its last form fill).' }),
+      threshold: z.number().int().openapi({ description: 'The active policy\'s fit threshold.' }),
+      reasons: z
+        .array(
+          z.object({
+            rule: z.string().openapi({ example: 'seniority:vp' }),
+            points: z.number().int(),
+            flag: z.string().optional().openapi({ description: 'A suspect marker (student, competitor, role_account…).' }),
+          }),
+        )
+        .openapi({
+          description:
+            'The rules of the **active** policy that match the profile. They add up to `score` unless the lead was ' +
+            'scored under another policy version.',
+        }),
+    }),
+    engagement: z.object({
+      score: z.number().int(),
+      threshold: z.number().int(),
+      reasons: z
+        .array(
+          z.object({
+            rule: z.string().openapi({ description: '`form:<formType>`, `engagement:<type>` or `decay`.', example: 'engagement:pricing_page_view' }),
+            points: z.number().int(),
+            at: isoTimestamp,
+            seq: z.number().int().openapi({ description: 'The event behind it (see /history).' }),
+            engagementId: z.string().optional(),
+            note: z.string().optional().openapi({ description: 'Why it scored less than its type\'s points (cap), or how a decay was computed.' }),
+          }),
+        )
+        .openapi({ description: 'Every scored event since the lead was last recycled, oldest first; the points add up to `score`.' }),
+    }),
+    mql: z
+      .object({
+        via: z.enum(['score', 'hand_raiser']).nullable().openapi({ description: 'How the lead would become an MQL now; null when blocked.' }),
+        blockedBy: z
+          .array(z.string())
+          .optional()
+          .openapi({
+            description:
+              'What keeps it from becoming an MQL now: `stage:<stage>`, `cool_off_until:<time>`, `missing:<field>`, ' +
+              '`needs_data_repair`, `fit_below_threshold`, `suspect:<reason>`, `no_lawful_basis`, `unsubscribed`, ' +
+              '`engagement_below_threshold`.',
+            example: ['engagement_below_threshold'],
+          }),
+      })
+      .openapi({ description: 'MQL readiness under the active policy.' }),
+    suspect: z
+      .object({ reasons: z.array(z.string()), at: isoTimestamp })
+      .optional()
+      .openapi({ description: 'Set while the lead is held as suspect (high engagement, low fit).' }),
+    consent: z
+      .object({ lawfulBasis: z.string(), capturedAt: isoTimestamp, text: z.string().optional() })
+      .optional()
+      .openapi({ description: 'The latest lawful basis a form recorded.' }),
+  })
+  .openapi('LeadScore');
+export type LeadScore = z.infer<typeof LeadScore>;
+
 export const Health = z.object({ status: z.literal('ok') }).openapi('Health');
 export const Ready = z
   .object({ status: z.literal('ready'), checks: z.object({ temporal: z.literal('ok'), database: z.literal('ok') }) })
@@ -394,13 +518,13 @@ export const ErrorResponse = z
         description:
           'invalid_request, invalid_json, unauthorized, invalid_signature, forbidden, not_found, lead_closed, ' +
           'transition_not_allowed, idempotency_key_reused, payload_too_large, unsupported_media_type, rate_limited, ' +
-          'unavailable, not_ready, internal',
+          'unavailable, not_ready, internal, INVALID_POLICY',
       }),
       message: z.string(),
       details: z.unknown().optional().openapi({
         description:
           'invalid_request: the zod issues. transition_not_allowed: `{stage, command, allowed, reason}`. ' +
-          'lead_closed: `{stage}`. not_ready: `{checks}`.',
+          'lead_closed: `{stage}`. not_ready: `{checks}`. INVALID_POLICY: `[{path, message}]`, one per problem.',
       }),
     }),
   })

@@ -18,6 +18,7 @@ export async function startApiServer(config: LeadflowConfig, db: Db, client: Cli
     client,
     db,
     policy: config.policy,
+    policySource: config.policySource,
     taskQueue: config.temporal.taskQueue,
     auth: { keys: config.api.keys, webhookSecret: config.api.webhookSecret, rateLimitPerMinute: config.api.rateLimitPerMinute },
     logger,

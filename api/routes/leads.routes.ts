@@ -1,16 +1,22 @@
 import type { Express } from 'express';
 import type { AppDeps } from '../app-deps';
+import { registerContactAttemptRoutes } from './contact-attempts.routes';
 import { registerDecisionRoutes } from './decisions.routes';
 import { registerEngagementRoutes } from './engagements.routes';
 import { registerIntakeRoutes } from './intake.routes';
 import { registerLeadReadRoutes } from './lead-reads.routes';
+import { registerLeadScoreRoutes } from './lead-score.routes';
 import { registerReportRoutes } from './reports.routes';
+import { registerUnsubscribeRoutes } from './unsubscribe.routes';
 
 /** Every /v1/leads route, and the /v1/reports routes; each group lives in its own file. */
 export function registerLeadRoutes(app: Express, deps: AppDeps): void {
   registerIntakeRoutes(app, deps);
   registerEngagementRoutes(app, deps);
+  registerUnsubscribeRoutes(app, deps);
   registerDecisionRoutes(app, deps);
+  registerContactAttemptRoutes(app, deps);
   registerLeadReadRoutes(app, deps);
+  registerLeadScoreRoutes(app, deps);
   registerReportRoutes(app, deps);
 }

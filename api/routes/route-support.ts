@@ -154,6 +154,7 @@ export function leadView(state: LeadState, deps: Pick<AppDeps, 'client' | 'tempo
     bantGaps: recycled?.bantGaps ?? null,
     needsDataRepair: state.recycle?.needsDataRepair ?? false,
     unsubscribed: state.unsubscribed,
+    contactAttempts: state.contactAttempts ?? 0,
     opportunityId: state.opportunityId ?? null,
     closed: state.closed ? { ...state.closed, reason: state.closed.reason ?? null } : null,
     stageReachedAt: { ...state.firstReachedAt },

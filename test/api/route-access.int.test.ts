@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { ApiKey } from '../../api/auth';
 import { buildOpenApiDocument } from '../../api/openapi';
+import { defaultLeadPolicyInput } from '../../domain/lead-policy';
 import { leadIdForEmail } from '../../client/lead-id';
 import { bearer, createTestApp, mqlForm, startApiTestbed, testKeys, type ApiTestbed } from '../support/api-app';
 
@@ -24,7 +25,7 @@ interface RouteCase {
   method: Method;
   /** As in the OpenAPI document. */
   path: string;
-  scope: 'intake' | 'sales' | 'read';
+  scope: 'intake' | 'sales' | 'read' | 'admin';
   body?: object;
 }
 
@@ -36,10 +37,16 @@ const routes: RouteCase[] = [
   { method: 'post', path: '/v1/leads/{leadId}/qualify', scope: 'sales', body: { rep: 'rep-ada', budget: true, authority: true, need: true, timeline: true } },
   { method: 'post', path: '/v1/leads/{leadId}/close', scope: 'sales', body: { rep: 'rep-ada', outcome: 'won' } },
   { method: 'post', path: '/v1/leads/{leadId}/disqualify', scope: 'sales', body: { by: 'ops', reason: 'spam' } },
+  { method: 'post', path: '/v1/leads/{leadId}/contact-attempts', scope: 'sales', body: { rep: 'rep-ada', channel: 'phone' } },
   { method: 'get', path: '/v1/leads', scope: 'read' },
   { method: 'get', path: '/v1/leads/{leadId}', scope: 'read' },
   { method: 'get', path: '/v1/leads/{leadId}/history', scope: 'read' },
+  { method: 'get', path: '/v1/leads/{leadId}/score', scope: 'read' },
+  { method: 'get', path: '/v1/policy', scope: 'read' },
+  { method: 'post', path: '/v1/policy/validate', scope: 'admin', body: defaultLeadPolicyInput },
   { method: 'get', path: '/metrics', scope: 'read' },
+  // Last: it changes the lead (the decisions above do not depend on it).
+  { method: 'post', path: '/v1/leads/{leadId}/unsubscribe', scope: 'intake' },
   ...['funnel', 'sla', 'velocity', 'rejections', 'calibration', 'recycling'].map((name): RouteCase => ({ method: 'get', path: `/v1/reports/${name}`, scope: 'read' })),
 ];
 
@@ -60,8 +67,8 @@ test('the table covers every secured operation of the OpenAPI document, with its
   expect(secured.sort()).toEqual(routes.map((r) => `${r.method} ${r.path} ${JSON.stringify({ bearerAuth: [r.scope] })}`).sort());
 });
 
-const otherScope = { intake: testKeys.read, sales: testKeys.intake, read: testKeys.sales } as const;
-const ownScope = { intake: testKeys.intake, sales: testKeys.sales, read: testKeys.read } as const;
+const otherScope = { intake: testKeys.read, sales: testKeys.intake, read: testKeys.sales, admin: testKeys.read } as const;
+const ownScope = { intake: testKeys.intake, sales: testKeys.sales, read: testKeys.read, admin: testKeys.admin } as const;
 
 describe.each(routes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))('%s', (_name, route) => {
   test('401 without a key, with an unknown key or a malformed header', async () => {

@@ -9,7 +9,8 @@ import type { AppDeps } from '../../api/app-deps';
 import type { ApiKey } from '../../api/auth';
 import { createApiMetrics } from '../../api/metrics';
 import type { Db } from '../../db/connection';
-import { defaultLeadPolicy } from '../../domain/lead-policy';
+import { builtInPolicy } from '../../config/policy-file';
+import type { LeadPolicy } from '../../domain/lead-policy';
 import { LEAD_TASK_QUEUE } from '../../workflows/lead.messages';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createDevServerEnv, createTestWorker, Recorder } from './temporal-env';
@@ -33,6 +34,10 @@ export interface TestAppOptions {
   rateLimitPerMinute?: number;
   decisionTimeoutMs?: number;
   keys?: ApiKey[];
+  /** The policy new leads start with (default: the built-in one, versioned by content like in production). */
+  policy?: LeadPolicy;
+  /** What GET /v1/policy names as its source (default `built-in`). */
+  policySource?: string;
 }
 
 /** The real AppDeps, over the test's Temporal client and database, with silent logs. */
@@ -40,7 +45,8 @@ export function testAppDeps(options: TestAppOptions): AppDeps {
   return {
     client: options.client,
     db: options.db,
-    policy: defaultLeadPolicy,
+    policy: options.policy ?? builtInPolicy(),
+    policySource: options.policySource ?? (options.policy ? 'test' : 'built-in'),
     taskQueue: options.taskQueue ?? LEAD_TASK_QUEUE,
     auth: {
       keys: options.keys ?? Object.values(testKeys),
@@ -70,13 +76,14 @@ export interface ApiTestbed {
 
 /**
  * The whole system for HTTP tests: a Temporal dev server, a throwaway PostgreSQL database, a real worker
- * projecting into it on the `leads` task queue, and the app over them.
+ * projecting into it on the `leads` task queue, and the app over them. `policy` is the app's policy: it
+ * travels to each lead in its workflow input, so it is the policy the lead decides with.
  */
-export async function startApiTestbed(): Promise<ApiTestbed> {
+export async function startApiTestbed(options: Pick<TestAppOptions, 'policy' | 'policySource'> = {}): Promise<ApiTestbed> {
   const [env, pg] = await Promise.all([createDevServerEnv(), createTestDatabase('postgres')]);
   const { worker } = await createTestWorker(env, new Recorder(), LEAD_TASK_QUEUE, databaseEventSink(pg.db));
   const running = worker.run();
-  const app = createTestApp({ client: env.client, db: pg.db });
+  const app = createTestApp({ client: env.client, db: pg.db, ...options });
   return {
     env,
     pg,

@@ -1,0 +1,45 @@
+import type { Express } from 'express';
+import { mqlReadiness } from '../../domain/lead-decider';
+import type { LeadEvent } from '../../domain/lead-events';
+import { explainEngagement, explainFit } from '../../domain/scoring';
+import type { AppDeps } from '../app-deps';
+import { ApiError } from '../errors';
+import { LeadPathParams, type LeadScore } from '../schemas';
+import { guard, parse, projectedState } from './route-support';
+
+/**
+ * GET /v1/leads/{leadId}/score: why the lead scores what it does and what keeps it from becoming an MQL,
+ * from the read model and the event log (no call to the lead workflow). Fit reasons and MQL readiness use
+ * the active policy; engagement reasons are the recorded scoring events, so they add up to the score.
+ */
+export function registerLeadScoreRoutes(app: Express, deps: AppDeps): void {
+  app.get('/v1/leads/:leadId/score', ...guard(app, deps, 'read'), async (req, res) => {
+    const { leadId } = parse(LeadPathParams, req.params);
+    const state = await projectedState(deps, leadId);
+    if (!state || state.seq === 0) throw ApiError.notFound(`Lead ${leadId}`);
+    const rows = await deps.db
+      .selectFrom('leadEvents')
+      .select(['seq', 'type', 'data', 'occurredAt'])
+      .where('leadId', '=', leadId)
+      .orderBy('seq')
+      .execute();
+    const events = rows.map((r) => ({ seq: r.seq, type: r.type, occurredAt: r.occurredAt.toISOString(), data: r.data }) as LeadEvent);
+    const { policy } = deps;
+    const body: LeadScore = {
+      leadId,
+      stage: state.stage,
+      policyVersion: state.policyVersion ?? null,
+      activePolicyVersion: policy.version,
+      fit: { score: state.fitScore, threshold: policy.fit.threshold, reasons: explainFit(state.profile, policy) },
+      engagement: {
+        score: state.engagementScore,
+        threshold: policy.engagement.threshold,
+        reasons: explainEngagement(events, policy),
+      },
+      mql: mqlReadiness(state, policy, new Date().toISOString()),
+      ...(state.suspect ? { suspect: state.suspect } : {}),
+      ...(state.consent ? { consent: state.consent } : {}),
+    };
+    res.json(body);
+  });
+}

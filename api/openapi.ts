@@ -415,7 +415,7 @@ function routes(): RouteConfig[] {
       responses: {
         200: jsonResponse(PolicyValid, 'The candidate is valid; `version` is the version it would run as.'),
         400: errorResponse(
-          '`INVALID_POLICY`: `message` is the problem lines start-up prints (`  - <field path>: <problem>`, unknown ' +
+          '`invalid_policy`: `message` is the problem lines start-up prints (`  - <field path>: <problem>`, unknown ' +
             'fields first), `details` the same problems as `[{path, message}]`. A document that is not JSON or YAML ' +
             'at all is one problem at path `(document)`.',
         ),

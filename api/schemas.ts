@@ -518,13 +518,13 @@ export const ErrorResponse = z
         description:
           'invalid_request, invalid_json, unauthorized, invalid_signature, forbidden, not_found, lead_closed, ' +
           'transition_not_allowed, idempotency_key_reused, payload_too_large, unsupported_media_type, rate_limited, ' +
-          'unavailable, not_ready, internal, INVALID_POLICY',
+          'unavailable, not_ready, internal, invalid_policy',
       }),
       message: z.string(),
       details: z.unknown().optional().openapi({
         description:
           'invalid_request: the zod issues. transition_not_allowed: `{stage, command, allowed, reason}`. ' +
-          'lead_closed: `{stage}`. not_ready: `{checks}`. INVALID_POLICY: `[{path, message}]`, one per problem.',
+          'lead_closed: `{stage}`. not_ready: `{checks}`. invalid_policy: `[{path, message}]`, one per problem.',
       }),
     }),
   })

@@ -38,7 +38,7 @@ export function registerPolicyRoutes(app: Express, deps: AppDeps): void {
     const format: PolicyFormat = req.is(POLICY_YAML_TYPES) ? 'yaml' : 'json';
     const text = typeof req.body === 'string' ? req.body : '';
     const check = checkPolicyDocument(text, format);
-    if (!check.ok) throw new ApiError(400, 'INVALID_POLICY', check.message, check.problems);
+    if (!check.ok) throw new ApiError(400, 'invalid_policy', check.message, check.problems);
     const body: PolicyValid = { valid: true, version: check.version };
     res.json(body);
   });

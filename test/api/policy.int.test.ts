@@ -98,11 +98,11 @@ describe('POST /v1/policy/validate', () => {
     expect((await validate(asJson)).body).toEqual({ valid: true, version: examplePolicy.version });
   });
 
-  test('a typo (fit.treshold): 400 INVALID_POLICY with the very lines start-up prints, problems as details', async () => {
+  test('a typo (fit.treshold): 400 invalid_policy with the very lines start-up prints, problems as details', async () => {
     const text = JSON.stringify(typoCandidate(), null, 2);
     const res = await validate(text);
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('INVALID_POLICY');
+    expect(res.body.error.code).toBe('invalid_policy');
     expect(res.body.error.message).toContain('fit.treshold: unknown field');
     // Unknown fields come first; the missing field the typo leaves behind is named too.
     expect(res.body.error.details[0]).toEqual({ path: 'fit.treshold', message: 'unknown field' });
@@ -118,7 +118,7 @@ describe('POST /v1/policy/validate', () => {
     const text = toYaml(typoCandidate());
     const res = await validate(text, 'application/yaml');
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: 'INVALID_POLICY', message: expect.stringContaining('fit.treshold: unknown field') });
+    expect(res.body.error).toMatchObject({ code: 'invalid_policy', message: expect.stringContaining('fit.treshold: unknown field') });
     const loaded = loadAsFile('typo.yaml', text);
     if (!('error' in loaded)) throw new Error('the typo file loaded');
     expect(loaded.error).toBe(`invalid policy in ${loaded.file}:\n${res.body.error.message}`);
@@ -127,14 +127,14 @@ describe('POST /v1/policy/validate', () => {
     if (!check.ok) expect(res.body.error.message).toBe(check.message);
   });
 
-  test('a document that is not JSON (or YAML) at all is one INVALID_POLICY problem at (document), as at start-up', async () => {
+  test('a document that is not JSON (or YAML) at all is one invalid_policy problem at (document), as at start-up', async () => {
     for (const [text, type, name] of [
       ['{"fit": ', 'application/json', 'broken.json'],
       ['fit: [unclosed', 'application/yaml', 'broken.yaml'],
       ['', 'application/json', 'empty.json'],
     ] as const) {
       const res = await validate(text, type);
-      expect({ type, status: res.status, code: res.body.error?.code }).toEqual({ type, status: 400, code: 'INVALID_POLICY' });
+      expect({ type, status: res.status, code: res.body.error?.code }).toEqual({ type, status: 400, code: 'invalid_policy' });
       expect(res.body.error.details).toEqual([{ path: '(document)', message: expect.stringMatching(/^not valid (JSON|YAML): /) }]);
       const loaded = loadAsFile(name, text);
       if (!('error' in loaded)) throw new Error(`${name} loaded`);

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     `  Dashboard    ${api.url}/dashboard#key=${encodeURIComponent(readKey.secret)}`,
     `  Temporal UI  ${config.temporal.uiUrl}`,
     `  Database     ${describeDatabase(config.database)}`,
+    `  Policy       ${config.policySource} (${config.policy.version})`,
     `  API key      ${key.id}: ${key.secret}   (scopes: ${key.scopes.join(', ')})`,
     '',
     '  Try it:',

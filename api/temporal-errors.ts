@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   isGrpcCancelledError,
   isGrpcDeadlineError,
+  isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -44,6 +45,39 @@ export function isTimeout(err: unknown): boolean {
     isGrpcDeadlineError(err) ||
     isGrpcCancelledError(err) ||
     isUnavailable(err)
+  );
+}
+
+/**
+ * The server refused a signal because the lead's current run already holds the most signals a run may take
+ * (`history.maximumSignalsPerExecution`, 10,000 by default; gRPC INVALID_ARGUMENT "exceeded workflow execution
+ * limit for signal events"). It happens only during a sustained engagement storm: while signals keep arriving
+ * the run cannot continue-as-new, and once the server refuses them it does, and the next run takes signals
+ * again. So it is a transient refusal of this one request, nothing was applied, and the caller should retry.
+ */
+export function isSignalLimitExceeded(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if (isGrpcServiceError(e)) {
+      const code: number = e.code; // gRPC status; 3 = INVALID_ARGUMENT
+      if (code === 3 && /exceeded workflow execution limit for signal events/i.test(e.details)) return true;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** Seconds a caller should wait before retrying after a signal the lead's run could not take. */
+export const SIGNAL_LIMIT_RETRY_AFTER_SECONDS = 2;
+
+/** The 503 of a signal refused by the server's per-run signal limit (see isSignalLimitExceeded). */
+export function signalLimitReached(leadId: string): ApiError {
+  return new ApiError(
+    503,
+    'unavailable',
+    `Lead ${leadId} is taking in more events than it can record right now (its workflow run reached Temporal's ` +
+      'limit of signals per run and is rolling over to a new one). Nothing was applied; retry after Retry-After ' +
+      'seconds, with the same Idempotency-Key if you sent one.',
+    { reason: 'signal_limit' },
   );
 }
 
@@ -93,5 +127,6 @@ export async function fromTemporalError(err: unknown, ctx: TemporalErrorContext)
     return leadClosed(ctx.leadId, stage ?? 'unknown');
   }
   if (isTimeout(err)) return workflowUnavailable(ctx.mayApplyLater);
+  if (isSignalLimitExceeded(err)) return signalLimitReached(ctx.leadId);
   return err;
 }

@@ -113,6 +113,14 @@ export function resultsMarkdown(r: BenchResults): string {
       `Runs: ${s.runDetails.map((d) => `${d.status} ${fmt(d.historyLength, 0)} events (${fmt(d.signals, 0)} signals${d.workflowTasksFailed ? `, ${d.workflowTasksFailed} workflow tasks failed` : ''}${d.firstFailure ? `: ${d.firstFailure}` : ''}${d.workflowTasksTimedOut ? `, ${d.workflowTasksTimedOut} timed out` : ''})`).join('; ')}.`,
       '',
     );
+    const refused = Object.entries(s.refusedBy ?? {});
+    if (refused.length > 0) {
+      out.push(
+        `Refused requests by answer: ${refused.map(([k, n]) => `${fmt(n, 0)} × ${k}`).join('; ')}` +
+          `${s.maybeApplied ? ` (${fmt(s.maybeApplied, 0)} answered "may still be applied": the checks accept their event once or not at all)` : ''}.`,
+        '',
+      );
+    }
   }
   if (r.scale) {
     out.push(

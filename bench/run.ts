@@ -22,6 +22,7 @@ import { runStorm, type StormResult } from './scenarios/storm';
  *   --budget-min N    wall-clock budget of the whole run; scenarios that cannot fit are skipped, and say so
  *   --only a,b        run only these scenarios: intake, decision, storm, sla, scale, funnel
  *   --profile         run the lead worker and the API under node --cpu-prof (intake only unless --only)
+ *   --max-signals-per-run N   the dev server's per-run signal cap (Temporal's default 10,000), to reach it with a small storm
  *   --out DIR         where <date>[-quick].json and .md go (default bench/results)
  */
 
@@ -75,7 +76,16 @@ export interface BenchResults {
   finishedAt?: string;
   durationSeconds?: number;
   machine: MachineInfo;
-  settings: { concurrency: number; reps: number; budgetMinutes: number; temporalDb: 'file' | 'memory'; sizes: Sizes; scenarios: ScenarioName[] };
+  settings: {
+    concurrency: number;
+    reps: number;
+    budgetMinutes: number;
+    temporalDb: 'file' | 'memory';
+    /** The dev server's per-run signal cap when lowered with --max-signals-per-run. */
+    maxSignalsPerRun?: number;
+    sizes: Sizes;
+    scenarios: ScenarioName[];
+  };
   intake?: IntakeResult & { projectionLag: Awaited<ReturnType<typeof projectionLag>> };
   decision?: DecisionResult;
   storm?: StormResult;
@@ -99,13 +109,14 @@ function options() {
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'temporal-db': { type: 'string' },
+      'max-signals-per-run': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--quick] [--concurrency N] [--reps N] [--budget-min N] [--only intake,decision,storm,sla,scale,funnel] [--profile] [--out DIR]');
+    console.log('usage: npm run bench -- [--quick] [--concurrency N] [--reps N] [--budget-min N] [--only intake,decision,storm,sla,scale,funnel] [--profile] [--max-signals-per-run N] [--out DIR]');
     process.exit(0);
   }
   const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
@@ -129,6 +140,7 @@ function options() {
     scenarios: only as ScenarioName[],
     profile: values.profile ?? false,
     temporalDb: temporalDbOption(values['temporal-db']),
+    maxSignalsPerRun: values['max-signals-per-run'] === undefined ? undefined : int('max-signals-per-run', values['max-signals-per-run'], 10_000, 10, 1_000_000),
     out: path.resolve(values.out ?? path.join(repoRoot(), 'bench/results')),
   };
 }
@@ -151,7 +163,15 @@ async function main(): Promise<void> {
     command: `npm run bench --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`.replace(/ --$/, ''),
     startedAt: stamp,
     machine: await machineInfo(temporalCli()),
-    settings: { concurrency: opts.concurrency, reps: opts.reps, budgetMinutes: opts.budgetMinutes, temporalDb: opts.temporalDb, sizes, scenarios: opts.scenarios },
+    settings: {
+      concurrency: opts.concurrency,
+      reps: opts.reps,
+      budgetMinutes: opts.budgetMinutes,
+      temporalDb: opts.temporalDb,
+      ...(opts.maxSignalsPerRun ? { maxSignalsPerRun: opts.maxSignalsPerRun } : {}),
+      sizes,
+      scenarios: opts.scenarios,
+    },
     notes: [],
   };
   say(
@@ -162,7 +182,15 @@ async function main(): Promise<void> {
     results.notes.push(`The machine was busy when the run started (load average ${results.machine.loadAverage.atStart[0]} on ${results.machine.cores} cores): absolute figures are pessimistic; ratios are fairer, both sides ran under the same load.`);
   }
 
-  const env = new BenchEnvironment({ say, temporalDb: opts.temporalDb, ...(profileDir ? { profileDir } : {}) });
+  if (opts.maxSignalsPerRun) {
+    results.notes.push(`The dev server ran with history.maximumSignalsPerExecution=${opts.maxSignalsPerRun} (--max-signals-per-run; Temporal's default is 10,000).`);
+  }
+  const env = new BenchEnvironment({
+    say,
+    temporalDb: opts.temporalDb,
+    ...(profileDir ? { profileDir } : {}),
+    ...(opts.maxSignalsPerRun ? { maxSignalsPerRun: opts.maxSignalsPerRun } : {}),
+  });
   let interrupted = false;
   const onSignal = (): void => {
     if (interrupted) return;

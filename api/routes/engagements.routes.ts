@@ -3,7 +3,7 @@ import { workflowIdForLead } from '../../client/lead-id';
 import { engagementSignal } from '../../workflows/lead.messages';
 import type { AppDeps } from '../app-deps';
 import { EngagementBody, LeadPathParams } from '../schemas';
-import { fromTemporalError, isTimeout } from '../temporal-errors';
+import { fromTemporalError, isSignalLimitExceeded, isTimeout, SIGNAL_LIMIT_RETRY_AFTER_SECONDS } from '../temporal-errors';
 import { guard, idempotent, parse, projectedStage, workflowDeadline } from './route-support';
 
 /**
@@ -25,6 +25,7 @@ export function registerEngagementRoutes(app: Express, deps: AppDeps): void {
         return { status: 202, body: { leadId, accepted: engagements.length } };
       } catch (err) {
         if (isTimeout(err)) res.setHeader('Retry-After', '5');
+        else if (isSignalLimitExceeded(err)) res.setHeader('Retry-After', String(SIGNAL_LIMIT_RETRY_AFTER_SECONDS));
         throw await fromTemporalError(err, { leadId, projectedStage: projectedStage(deps, leadId), mayApplyLater: true });
       }
     }),

@@ -149,6 +149,11 @@ export interface EnvironmentOptions {
   say: (message: string) => void;
   /** `file` (default): SQLite file in the temporary folder, like `npm start`; `memory`: in-memory SQLite. */
   temporalDb?: 'file' | 'memory';
+  /**
+   * The dev server's `history.maximumSignalsPerExecution` (Temporal's default: 10,000 signals per run).
+   * Lower it to reach the per-run signal cap with a small storm (see the storm scenario).
+   */
+  maxSignalsPerRun?: number;
 }
 
 /**
@@ -195,6 +200,7 @@ export class BenchEnvironment {
       'frontend.namespaceRPS=100000',
       'frontend.rps=100000',
       'frontend.namespaceRPS.visibility=10000',
+      ...(this.options.maxSignalsPerRun ? [`history.maximumSignalsPerExecution=${this.options.maxSignalsPerRun}`] : []),
     ].flatMap((v) => ['--dynamic-config-value', v]);
     say(`starting Temporal dev server on ${this.temporalAddress} (${this.options.temporalDb === 'memory' ? 'in-memory SQLite' : `data in ${this.temporalDbFile}`})`);
     this.temporal = new Child(

@@ -59,6 +59,7 @@ export async function runClosedLoop(options: {
 export interface HttpAnswer {
   status: number;
   body: unknown;
+  headers?: http.IncomingHttpHeaders;
 }
 
 /** A small keep-alive JSON client over node:http (one socket per concurrent request, reused). */
@@ -98,7 +99,7 @@ export class JsonHttpClient {
             } catch {
               /* not JSON: keep the text */
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
+            resolve({ status: res.statusCode ?? 0, body: parsed, headers: res.headers });
           });
           res.on('error', reject);
         },

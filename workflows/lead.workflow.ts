@@ -10,20 +10,20 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { z } from 'zod';
 import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
 import type { LeadActivities, LeadNotification } from '../activities';
 import type { EngagementInput, LeadCommand } from '../domain/lead-commands';
 import {
-  acceptLeadSchema,
-  closeLeadSchema,
-  disqualifyLeadSchema,
-  contactAttemptSchema,
-  engagementInputSchema,
-  fillFormSchema,
-  qualifyLeadSchema,
-  rejectLeadSchema,
-} from '../domain/lead-command.schemas';
+  acceptLeadGuard,
+  closeLeadGuard,
+  disqualifyLeadGuard,
+  contactAttemptGuard,
+  engagementInputGuard,
+  fillFormGuard,
+  qualifyLeadGuard,
+  rejectLeadGuard,
+  type Guard,
+} from '../domain/lead-command.guards';
 import {
   decide,
   evolve,
@@ -33,7 +33,8 @@ import {
   type Decision,
 } from '../domain/lead-decider';
 import type { LeadEvent } from '../domain/lead-events';
-import { parseLeadPolicy, type LeadPolicy } from '../domain/lead-policy';
+import type { LeadPolicy } from '../domain/lead-policy';
+import { upgradeRecordedPolicy } from '../domain/lead-policy-upgrade';
 import { initialLeadState, isClosed, type LeadState } from '../domain/lead-state';
 import { isDue } from '../domain/sla';
 import {
@@ -78,9 +79,10 @@ const { notify } = proxyActivities<LeadActivities>({
  * interleave. Everything the lead will do next is derived from its state (`nextTimer`, `needsOwner`).
  */
 export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState> {
-  // Parsed here too: a policy recorded by an older release (plain rep ids, one reminder) gains the
-  // defaults of newer fields, which change nothing about how it decides.
-  let policy: LeadPolicy = parseLeadPolicy(input.policy);
+  // Clients pass a parsed policy; one recorded by an older release (plain rep ids, one reminder) gains
+  // the defaults of newer fields, which change nothing about how it decides. No zod in the workflow
+  // bundle: every run would evaluate it again (see bench/README.md, "Profile-driven fix").
+  let policy: LeadPolicy = upgradeRecordedPolicy(input.policy);
   let state: LeadState = input.snapshot ?? initialLeadState(input.leadId);
   const pendingEngagements: EngagementInput[] = [...(input.pendingEngagements ?? [])];
   let unsubscribeRequested = input.pendingUnsubscribe ?? false;
@@ -129,7 +131,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   }
 
   /** An Update's payload as a command; a payload that does not match its schema is refused. */
-  function commandFrom(schema: z.ZodType<LeadCommand>, type: LeadCommand['type'], args: object): LeadCommand {
+  function commandFrom(schema: Guard<LeadCommand>, type: LeadCommand['type'], args: object): LeadCommand {
     const parsed = schema.safeParse({ ...args, type });
     if (parsed.success) return parsed.data;
     throw ApplicationFailure.create({
@@ -146,7 +148,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
    */
   function commandUpdate<I extends object, R>(
     def: UpdateDefinition<R, [I]>,
-    schema: z.ZodType<LeadCommand>,
+    schema: Guard<LeadCommand>,
     type: LeadCommand['type'],
     answer: (state: LeadState, wasCaptured: boolean) => R,
   ): void {
@@ -171,13 +173,13 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   }
 
   const newState = (s: LeadState): LeadState => s;
-  commandUpdate(acceptUpdate, acceptLeadSchema, 'AcceptLead', newState);
-  commandUpdate(rejectUpdate, rejectLeadSchema, 'RejectLead', newState);
-  commandUpdate(qualifyUpdate, qualifyLeadSchema, 'QualifyLead', newState);
-  commandUpdate(closeUpdate, closeLeadSchema, 'CloseLead', newState);
-  commandUpdate(disqualifyUpdate, disqualifyLeadSchema, 'DisqualifyLead', newState);
-  commandUpdate(contactAttemptUpdate, contactAttemptSchema, 'RecordContactAttempt', newState);
-  commandUpdate(submitFormUpdate, fillFormSchema, 'FillForm', (s, wasCaptured) => ({
+  commandUpdate(acceptUpdate, acceptLeadGuard, 'AcceptLead', newState);
+  commandUpdate(rejectUpdate, rejectLeadGuard, 'RejectLead', newState);
+  commandUpdate(qualifyUpdate, qualifyLeadGuard, 'QualifyLead', newState);
+  commandUpdate(closeUpdate, closeLeadGuard, 'CloseLead', newState);
+  commandUpdate(disqualifyUpdate, disqualifyLeadGuard, 'DisqualifyLead', newState);
+  commandUpdate(contactAttemptUpdate, contactAttemptGuard, 'RecordContactAttempt', newState);
+  commandUpdate(submitFormUpdate, fillFormGuard, 'FillForm', (s, wasCaptured) => ({
     leadId: s.leadId,
     created: !wasCaptured,
     stage: s.stage,
@@ -186,7 +188,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   setHandler(engagementSignal, ({ engagements }) => {
     // Signals have no validator: drop malformed events here, or one bad event would stall the batch.
     for (const e of engagements ?? []) {
-      const parsed = engagementInputSchema.safeParse(e);
+      const parsed = engagementInputGuard.safeParse(e);
       if (parsed.success) pendingEngagements.push(parsed.data);
       else log.warn('engagement ignored: invalid', { leadId: state.leadId, issues: parsed.error.issues });
     }

@@ -110,6 +110,29 @@ const writeUnavailable = errorResponse(
 );
 const readUnavailable = errorResponse('`unavailable`: Temporal or the database did not answer; nothing changed, retry later.');
 
+/** What every read of one lead may answer besides its 200. */
+const leadReadErrors = {
+  400: errors[400],
+  401: errors[401],
+  403: errors[403],
+  404: errors[404],
+  429: errors[429],
+  503: readUnavailable,
+};
+
+/** What every write to one lead may answer besides its success and its own 409. */
+const leadWriteErrors = {
+  400: errors[400],
+  401: errors[401],
+  403: errors[403],
+  404: errors[404],
+  413: errors[413],
+  415: errors[415],
+  422: errors[422],
+  429: errors[429],
+  503: writeUnavailable,
+};
+
 const bearer = (scope: string) => ({ bearerAuth: [scope] });
 
 export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
@@ -170,21 +193,13 @@ function routes(): RouteConfig[] {
     request: { params: LeadPathParams, headers: IdempotencyHeaders, body: jsonBody(body) },
     responses: {
       200: jsonResponse(LeadResponse, 'Recorded; the lead as it is now.'),
-      400: errors[400],
-      401: errors[401],
-      403: errors[403],
-      404: errors[404],
+      ...leadWriteErrors,
       409: errorResponse(
         '`transition_not_allowed`: the lead\'s stage does not allow this; `details` is `{stage, command, ' +
           'allowed, reason}` (allowed = the commands the stage allows, reason = the refusal code, ' +
           '`STAGE_DOES_NOT_ALLOW` here). `lead_closed`: the lead is won or disqualified (`details.stage`).' +
           (options.conflict ? ` ${options.conflict}` : ''),
       ),
-      413: errors[413],
-      415: errors[415],
-      422: errors[422],
-      429: errors[429],
-      503: writeUnavailable,
     },
   });
 
@@ -235,16 +250,8 @@ function routes(): RouteConfig[] {
       request: { params: LeadPathParams, headers: IdempotencyHeaders, body: jsonBody(EngagementBody) },
       responses: {
         202: jsonResponse(EngagementsAccepted, 'The events are handed to the lead.'),
-        400: errors[400],
-        401: errors[401],
-        403: errors[403],
-        404: errors[404],
+        ...leadWriteErrors,
         409: errors.leadClosed,
-        413: errors[413],
-        415: errors[415],
-        422: errors[422],
-        429: errors[429],
-        503: writeUnavailable,
       },
     },
     {
@@ -261,16 +268,8 @@ function routes(): RouteConfig[] {
       request: { params: LeadPathParams, headers: IdempotencyHeaders },
       responses: {
         202: jsonResponse(UnsubscribeAccepted, 'The unsubscribe is handed to the lead.'),
-        400: errors[400],
-        401: errors[401],
-        403: errors[403],
-        404: errors[404],
+        ...leadWriteErrors,
         409: errors.leadClosed,
-        413: errors[413],
-        415: errors[415],
-        422: errors[422],
-        429: errors[429],
-        503: writeUnavailable,
       },
     },
     decision('accept', 'Accept an MQL (it becomes a SAL)', AcceptBody, 'The owner takes the lead: MQL → SAL, with the SAL follow-up SLA.'),
@@ -328,12 +327,7 @@ function routes(): RouteConfig[] {
       request: { params: LeadPathParams, query: GetLeadQuery },
       responses: {
         200: jsonResponse(LeadResponse, 'The lead.'),
-        400: errors[400],
-        401: errors[401],
-        403: errors[403],
-        404: errors[404],
-        429: errors[429],
-        503: readUnavailable,
+        ...leadReadErrors,
       },
     },
     {
@@ -347,12 +341,7 @@ function routes(): RouteConfig[] {
       request: { params: LeadPathParams, query: HistoryQuery },
       responses: {
         200: jsonResponse(LeadHistory, 'One page of events.'),
-        400: errors[400],
-        401: errors[401],
-        403: errors[403],
-        404: errors[404],
-        429: errors[429],
-        503: readUnavailable,
+        ...leadReadErrors,
       },
     },
     {
@@ -370,12 +359,7 @@ function routes(): RouteConfig[] {
       request: { params: LeadPathParams },
       responses: {
         200: jsonResponse(LeadScore, 'The explanation.'),
-        400: errors[400],
-        401: errors[401],
-        403: errors[403],
-        404: errors[404],
-        429: errors[429],
-        503: readUnavailable,
+        ...leadReadErrors,
       },
     },
     {

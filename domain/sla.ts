@@ -1,6 +1,7 @@
 import { addBusinessHours, type BusinessCalendar } from './business-calendar';
 import type { SlaKind } from './lead-events';
 import type { LeadPolicy } from './lead-policy';
+import { leadTerritory } from './routing';
 
 const HOUR_MS = 3_600_000;
 
@@ -33,9 +34,8 @@ export function slaCalendarFor(
 ): { name: string; calendar: BusinessCalendar } | undefined {
   if (policy.sla.clock !== 'business_hours') return undefined;
   const rep = policy.routing.reps.find((r) => r.id === owner);
-  const upper = country?.toUpperCase();
-  const territory = Object.values(policy.routing.territories).find((t) => upper !== undefined && t.countries.includes(upper));
-  const name = rep?.calendar ?? territory?.calendar ?? policy.sla.calendar;
+  const territory = leadTerritory(policy, country);
+  const name = rep?.calendar ?? (territory !== undefined ? policy.routing.territories[territory]?.calendar : undefined) ?? policy.sla.calendar;
   const calendar = name !== undefined ? policy.calendars[name] : undefined;
   return name !== undefined && calendar ? { name, calendar } : undefined;
 }

@@ -32,10 +32,25 @@ function registerDecision<S extends z.ZodType>(
   schema: S,
   update: UpdateDefinition<LeadState, [z.output<S>]>,
 ): void {
+  registerLeadUpdateRoute(app, deps, { segment: name, operation: name }, schema, update);
+}
+
+/**
+ * POST /v1/leads/{leadId}/{segment} as one Update of the lead workflow (scope sales): refused (409) by
+ * its validator when the stage does not allow it, answered with the lead as it is afterwards. The
+ * decisions and the contact attempts share it. `operation` scopes the Idempotency-Key.
+ */
+export function registerLeadUpdateRoute<S extends z.ZodType>(
+  app: Express,
+  deps: AppDeps,
+  route: { segment: string; operation: string },
+  schema: S,
+  update: UpdateDefinition<LeadState, [z.output<S>]>,
+): void {
   app.post(
-    `/v1/leads/:leadId/${name}`,
+    `/v1/leads/:leadId/${route.segment}`,
     ...guard(app, deps, 'sales'),
-    idempotent(deps, name, async (req, res, updateId) => {
+    idempotent(deps, route.operation, async (req, res, updateId) => {
       const { leadId } = parse(LeadPathParams, req.params);
       const input = parse(schema, req.body);
       const handle = deps.client.workflow.getHandle(workflowIdForLead(leadId));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Express, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
+import { workflowIdForLead } from '../../client/lead-id';
 import { deleteExpiredAnswers, findStoredAnswer, storeAnswer } from '../../db/idempotency.repository';
 import { allowedCommands } from '../../domain/lead-decider';
 import type { LeadStage } from '../../domain/lead-events';
@@ -9,6 +10,7 @@ import type { AppDeps } from '../app-deps';
 import { authenticate, rateLimiter, type Scope } from '../auth';
 import { ApiError, errorBody } from '../errors';
 import { IdempotencyHeaders, type LeadView } from '../schemas';
+import { fromTemporalError, isSignalLimitExceeded, isTimeout, SIGNAL_LIMIT_RETRY_AFTER_SECONDS } from '../temporal-errors';
 
 /*
  * What the route files share: request validation, authentication + rate limiting, Idempotency-Key
@@ -185,4 +187,23 @@ export function projectedStage(deps: Pick<AppDeps, 'db'>, leadId: string): () =>
 /** Deadline for calls that wait on the lead workflow (form fills, signals, decisions, queries). */
 export function workflowDeadline(deps: Pick<AppDeps, 'decisionTimeoutMs'>): number {
   return Date.now() + deps.decisionTimeoutMs;
+}
+
+/**
+ * Sends a Signal to the lead within the decision deadline. A timeout (the signal may still arrive) and
+ * Temporal's per-run signal cap (nothing was applied) both become 503 with Retry-After.
+ */
+export async function signalLead(
+  deps: Pick<AppDeps, 'db' | 'decisionTimeoutMs' | 'client'>,
+  res: Response,
+  leadId: string,
+  send: (handle: ReturnType<AppDeps['client']['workflow']['getHandle']>) => Promise<void>,
+): Promise<void> {
+  try {
+    await deps.client.withDeadline(workflowDeadline(deps), () => send(deps.client.workflow.getHandle(workflowIdForLead(leadId))));
+  } catch (err) {
+    if (isTimeout(err)) res.setHeader('Retry-After', '5');
+    else if (isSignalLimitExceeded(err)) res.setHeader('Retry-After', String(SIGNAL_LIMIT_RETRY_AFTER_SECONDS));
+    throw await fromTemporalError(err, { leadId, projectedStage: projectedStage(deps, leadId), mayApplyLater: true });
+  }
 }

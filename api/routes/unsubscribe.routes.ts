@@ -1,10 +1,8 @@
 import type { Express } from 'express';
-import { workflowIdForLead } from '../../client/lead-id';
 import { unsubscribeSignal } from '../../workflows/lead.messages';
 import type { AppDeps } from '../app-deps';
 import { LeadPathParams, type UnsubscribeAccepted } from '../schemas';
-import { fromTemporalError, isTimeout } from '../temporal-errors';
-import { guard, idempotent, parse, projectedStage, workflowDeadline } from './route-support';
+import { guard, idempotent, parse, signalLead } from './route-support';
 
 /**
  * POST /v1/leads/{leadId}/unsubscribe: the person opted out of marketing (an email preference centre, a
@@ -17,16 +15,9 @@ export function registerUnsubscribeRoutes(app: Express, deps: AppDeps): void {
     ...guard(app, deps, 'intake'),
     idempotent(deps, 'unsubscribe', async (req, res) => {
       const { leadId } = parse(LeadPathParams, req.params);
-      try {
-        await deps.client.withDeadline(workflowDeadline(deps), () =>
-          deps.client.workflow.getHandle(workflowIdForLead(leadId)).signal(unsubscribeSignal),
-        );
-        const body: UnsubscribeAccepted = { leadId };
-        return { status: 202, body };
-      } catch (err) {
-        if (isTimeout(err)) res.setHeader('Retry-After', '5');
-        throw await fromTemporalError(err, { leadId, projectedStage: projectedStage(deps, leadId), mayApplyLater: true });
-      }
+      await signalLead(deps, res, leadId, (lead) => lead.signal(unsubscribeSignal));
+      const body: UnsubscribeAccepted = { leadId };
+      return { status: 202, body };
     }),
   );
 }

@@ -59,7 +59,22 @@ export function allowedCommands(state: LeadState): LeadCommandType[] {
   return [...stageCommands[state.stage]];
 }
 
-export function decide(command: LeadCommand, state: LeadState, now: string, policy: LeadPolicy): Decision {
+/** Behaviour kept for histories recorded before a fix; the workflow sets these from `patched()`. */
+export interface DecideOptions {
+  /**
+   * Decay as first released: each tick floored the score and used a factor rounded to 4 places, so the
+   * rounding compounded (a 30-day half-life took a low score down a point a day). Default: exact decay.
+   */
+  legacyDecay?: boolean;
+}
+
+export function decide(
+  command: LeadCommand,
+  state: LeadState,
+  now: string,
+  policy: LeadPolicy,
+  options: DecideOptions = {},
+): Decision {
   if (!isCaptured(state) && command.type !== 'FillForm') {
     return refuse('LEAD_NOT_FOUND', command, state, `lead ${state.leadId} has not been captured yet`);
   }
@@ -134,13 +149,29 @@ export function decide(command: LeadCommand, state: LeadState, now: string, poli
       if (!decay || dueAt === undefined || state.decayFrom === undefined) return refuseStage(command, state);
       if (!isDue(dueAt, now)) return refuse('NOT_DUE', command, state, `engagement decay is due at ${dueAt}`);
       const elapsedDays = (Date.parse(now) - Date.parse(state.decayFrom)) / DAY_MS;
-      const factor = Math.round(Math.pow(0.5, elapsedDays / decay.halfLifeDays) * 10_000) / 10_000;
+      const exactFactor = Math.pow(0.5, elapsedDays / decay.halfLifeDays);
+      const factor = Math.round(exactFactor * 10_000) / 10_000;
+      if (options.legacyDecay) {
+        draft.emit('EngagementDecayed', {
+          from: state.engagementScore,
+          to: Math.floor(state.engagementScore * factor),
+          factor,
+          halfLifeDays: decay.halfLifeDays,
+          since: state.decayFrom,
+        });
+        return draft.decision();
+      }
+      // The unrounded score is carried from tick to tick, so rounding never compounds: whatever the
+      // tick interval, the score halves once per half-life. The shown score is the nearest point, a
+      // half rounded down: a timer that fires a second late must not turn 16 into 15.
+      const exact = (state.engagementExact ?? state.engagementScore) * exactFactor;
       draft.emit('EngagementDecayed', {
         from: state.engagementScore,
-        to: Math.floor(state.engagementScore * factor),
+        to: Math.ceil(exact - 0.5),
         factor,
         halfLifeDays: decay.halfLifeDays,
         since: state.decayFrom,
+        exact,
       });
       return draft.decision();
     }
@@ -273,6 +304,7 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
         fitScore: event.data.fitScore,
         engagementScore: event.data.engagementScore,
         engagementByType: addPoints(s.engagementByType, event.data.formType, gained),
+        ...exactAfterGain(s, gained),
         handRaisedAt: event.data.handRaise ? (s.handRaisedAt ?? event.occurredAt) : s.handRaisedAt,
         ...(event.data.consent ? { consent: event.data.consent } : {}),
         ...decayClock(s, event.data.engagementScore, event.occurredAt),
@@ -287,6 +319,7 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
         ...s,
         engagementScore: event.data.engagementScore,
         engagementByType: addPoints(s.engagementByType, event.data.engagementType, event.data.points),
+        ...exactAfterGain(s, event.data.points),
         recentEngagementIds: ids,
         ...decayClock(s, event.data.engagementScore, event.occurredAt),
       };
@@ -296,6 +329,8 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
         ...s,
         engagementScore: event.data.to,
         engagementByType: scalePoints(s.engagementByType, event.data.factor),
+        // Events recorded before exact decay carry no `exact`: the shown score is then all there is.
+        engagementExact: event.data.exact,
         decayFrom: event.data.to > 0 ? event.occurredAt : undefined,
       };
     case 'LeadFlaggedSuspect':
@@ -375,6 +410,7 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
           engagementScore: 0,
           engagementByType: {},
           decayFrom: undefined,
+          engagementExact: undefined,
           recycleCount: s.recycleCount + 1,
           recycle: {
             reason: event.data.reason,
@@ -631,6 +667,11 @@ function slaOf(
     reminded: data.reminders !== undefined && data.reminders.length === 0,
     ...(data.reminders !== undefined ? { reminders: data.reminders, remindersSent: 0 } : {}),
   };
+}
+
+/** Points gained on top of an exact decayed score keep it exact; without one there is nothing to carry. */
+function exactAfterGain(s: LeadState, gained: number): Pick<LeadState, 'engagementExact'> | Record<string, never> {
+  return s.engagementExact === undefined ? {} : { engagementExact: s.engagementExact + gained };
 }
 
 /** Starts the decay clock when the score first becomes positive; it keeps running while it stays so. */

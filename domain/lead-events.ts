@@ -145,10 +145,14 @@ export type LeadWon = EventBase<'LeadWon', { rep: string }>;
 export type LeadLost = EventBase<'LeadLost', { rep: string; reason: string }>;
 export type LeadDisqualified = EventBase<'LeadDisqualified', { by: string; reason: string; from: LeadStage }>;
 export type LeadUnsubscribed = EventBase<'LeadUnsubscribed', Record<string, never>>;
-/** The lead's own timer faded its engagement score (half-life decay, rounded down). */
+/**
+ * The lead's own timer faded its engagement score (half-life decay). `to` is `exact` to the nearest
+ * point (a half rounded down);
+ * `exact` (absent in events recorded before exact decay) is carried so rounding never compounds.
+ */
 export type EngagementDecayed = EventBase<
   'EngagementDecayed',
-  { from: number; to: number; factor: number; halfLifeDays: number; since: string }
+  { from: number; to: number; factor: number; halfLifeDays: number; since: string; exact?: number }
 >;
 /** High engagement with low fit: held for review, never routed while flagged. */
 export type LeadFlaggedSuspect = EventBase<'LeadFlaggedSuspect', { reasons: string[]; fitScore: number; engagementScore: number }>;

@@ -130,8 +130,10 @@ export const leadPolicySchema = z
       /** Most points one event type can contribute, so 500 page views do not make an MQL. */
       capPerType: z.record(z.string(), z.number().int().min(0)),
       /**
-       * Engagement fades: every `everyHours` the lead's own timer halves the score once per
-       * `halfLifeDays` elapsed (rounded down), while the lead is with marketing (inquiry, recycled).
+       * Engagement fades: the score halves once per `halfLifeDays` (continuously: 30 days of a 30-day
+       * half-life halve it, whatever the tick), applied by the lead's own timer every `everyHours`
+       * while marketing holds the lead (inquiry, recycled). The shown score is the exact one to the nearest
+       * point.
        */
       decay: z
         .strictObject({

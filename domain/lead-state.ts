@@ -57,6 +57,11 @@ export interface LeadState {
   consent?: ConsentRecord;
   /** Flagged by the suspect check (high engagement, low fit): never routed while set. */
   suspect?: { reasons: string[]; at: string };
+  /**
+   * The engagement score before rounding, once decay has run (absent before the first exact decay):
+   * `engagementScore` is this to the nearest point, and the next decay starts from it.
+   */
+  engagementExact?: number;
   /** Where the engagement decay clock counts from (last decay, or when the score became positive). */
   decayFrom?: string;
   /** Contact attempts recorded since the lead was accepted (absent = 0). */

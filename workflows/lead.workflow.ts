@@ -92,7 +92,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   const publishedAttributes = new Map<string, string>();
 
   async function apply(command: LeadCommand): Promise<Decision> {
-    const decision = decide(command, state, nowIso(), policy);
+    // Exact decay changes the scores a decay tick writes (and so what follows): patched, so histories
+    // recorded with the compounding rounding still replay.
+    const options = command.type === 'DecayEngagement' ? { legacyDecay: !patched(EXACT_DECAY_PATCH) } : {};
+    const decision = decide(command, state, nowIso(), policy, options);
     if (!decision.ok || decision.events.length === 0) return decision;
     await recordEvents({ leadId: state.leadId, events: decision.events });
     for (const event of decision.events) state = evolve(state, event);
@@ -307,6 +310,9 @@ const BOUNDED_ENGAGEMENT_BATCH_PATCH = 'bounded-engagement-batch';
 const POLICY_PER_CYCLE_PATCH = 'policy-per-cycle';
 /** patched() id of stopping nurture timers (cool-off re-evaluation, decay) once a lead unsubscribed. */
 const UNSUBSCRIBE_CANCELS_NURTURE_PATCH = 'unsubscribe-cancels-nurture';
+
+/** patched() id of decay that carries the unrounded score (before: rounding compounded at each tick). */
+const EXACT_DECAY_PATCH = 'exact-engagement-decay';
 
 /** patched() id of carrying undelivered notifications over continue-as-new (before: waited for them). */
 const CARRY_NOTIFICATIONS_PATCH = 'carry-notifications-over-can';

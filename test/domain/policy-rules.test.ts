@@ -127,6 +127,58 @@ describe('engagement decay (half-life) by the lead\'s own timer', () => {
     expect(event).toMatchObject({ type: 'EngagementDecayed', data: { from: before, to: after, since: T0 } });
   });
 
+  /** Runs the lead's decay ticks from T0, `everyHours` apart, for `days` days; returns the last state. */
+  function tickFor(days: number, halfLifeDays: number, everyHours: number, score: number, options = {}): LeadState {
+    const policy = policyWith((p) => {
+      p.engagement.decay = { halfLifeDays, everyHours };
+    });
+    let state: LeadState = { ...captured(), engagementScore: score, decayFrom: T0 };
+    for (let h = everyHours; h <= days * 24 && state.decayFrom !== undefined; h += everyHours) {
+      const at = new Date(Date.parse(T0) + h * 3_600_000).toISOString();
+      state = foldEvents(state.leadId, eventsOf(decide({ type: 'DecayEngagement' }, state, at, policy, options)), state);
+    }
+    return state;
+  }
+
+  it.each([
+    // half-life days, tick hours, days, score before, score after: halves once per half-life, whatever the tick
+    [30, 24, 30, 40, 20],
+    [30, 24, 60, 40, 10],
+    [30, 1, 30, 40, 20],
+    [7, 24, 7, 26, 13],
+    [7, 6, 14, 100, 25],
+    [3650, 1, 365, 1000, 933],
+  ])('half-life %i d, ticks every %i h, after %i days: %i → %i', (halfLifeDays, everyHours, days, before, after) => {
+    const state = tickFor(days, halfLifeDays, everyHours, before);
+    expect(state.engagementScore).toBe(after);
+    expect(state.engagementExact).toBeCloseTo(before * Math.pow(0.5, days / halfLifeDays), 6);
+  });
+
+  it('keeps the compounding rounding of histories recorded before exact decay (legacyDecay)', () => {
+    // The first release floored at every tick: 40 with a 30-day half-life lost a point a day.
+    expect(tickFor(30, 30, 24, 40, { legacyDecay: true }).engagementScore).toBe(10);
+    expect(tickFor(30, 30, 24, 40, { legacyDecay: true }).engagementExact).toBeUndefined();
+  });
+
+  it('points gained between ticks are added to the exact score', () => {
+    const policy = policyWith((p) => {
+      p.engagement.decay = { halfLifeDays: 1, everyHours: 24 };
+    });
+    const at = (hours: number) => new Date(Date.parse(T0) + hours * 3_600_000).toISOString();
+    const tick = (s: LeadState, hours: number) =>
+      foldEvents(s.leadId, eventsOf(decide({ type: 'DecayEngagement' }, s, at(hours), policy)), s);
+    let state: LeadState = { ...captured(), engagementScore: 9, decayFrom: T0 };
+    state = tick(state, 24);
+    expect([state.engagementScore, state.engagementExact]).toEqual([4, 4.5]);
+    state = run(state, engage(1, 'pricing_page_view'), policy, at(25));
+    const gained = state.engagementScore - 4;
+    expect(gained).toBeGreaterThan(0);
+    expect(state.engagementExact).toBe(4.5 + gained);
+    state = tick(state, 48);
+    expect(state.engagementExact).toBe((4.5 + gained) / 2);
+    expect(state.engagementScore).toBe(Math.floor((4.5 + gained) / 2));
+  });
+
   it('is refused before it is due and armed only while marketing holds the lead', () => {
     const state: LeadState = { ...captured(), engagementScore: 40, decayFrom: T0 };
     expect(decide({ type: 'DecayEngagement' }, state, T1, decaying)).toMatchObject({ ok: false, refusal: { code: 'NOT_DUE' } });

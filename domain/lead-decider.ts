@@ -244,6 +244,7 @@ export function decide(
         remindAt,
         assignment: state.breachedOwners.length + 1,
         ...clock,
+        policyVersion: policy.version,
       });
       return draft.decision();
     }

@@ -112,9 +112,10 @@ interface SlaClockDetail {
   /** The calendar the window was counted on (business hours), by name in the policy. */
   calendar?: string;
 }
+/** `policyVersion`: the policy that routed the lead and set its SLA (absent in older histories). */
 export type LeadAssigned = EventBase<
   'LeadAssigned',
-  { owner: string; slaKind: SlaKind; slaDueAt: string; remindAt: string; assignment: number } & SlaClockDetail
+  { owner: string; slaKind: SlaKind; slaDueAt: string; remindAt: string; assignment: number; policyVersion?: string } & SlaClockDetail
 >;
 export type SlaReminderSent = EventBase<
   'SlaReminderSent',

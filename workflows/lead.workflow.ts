@@ -101,8 +101,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
     for (const event of decision.events) state = evolve(state, event);
     publishSearchAttributes(state, publishedAttributes);
     for (const event of decision.events) sendNotification(event);
-    // A recycle starts the lead's next cycle: it continues under the policy active now.
+    // A recycle starts the lead's next cycle: it continues under the policy active now. So does a new
+    // MQL: the policy it was scored by is in LeadBecameMql; routing, its SLA and what sales decide in
+    // this cycle follow the policy active now (LeadAssigned records which).
     if (decision.events.some((e) => e.type === 'LeadRecycled') && patched(POLICY_PER_CYCLE_PATCH)) {
+      policy = await currentPolicy();
+    } else if (decision.events.some((e) => e.type === 'LeadBecameMql') && patched(POLICY_AT_NEW_MQL_PATCH)) {
       policy = await currentPolicy();
     }
     return decision;
@@ -308,6 +312,8 @@ const BOUNDED_ENGAGEMENT_BATCH_PATCH = 'bounded-engagement-batch';
 
 /** patched() id of taking the worker's active policy at each new cycle (recycle, continue-as-new). */
 const POLICY_PER_CYCLE_PATCH = 'policy-per-cycle';
+/** patched() id of taking the worker's active policy when a lead becomes an MQL (its routing, its SLA). */
+const POLICY_AT_NEW_MQL_PATCH = 'policy-at-new-mql';
 /** patched() id of stopping nurture timers (cool-off re-evaluation, decay) once a lead unsubscribed. */
 const UNSUBSCRIBE_CANCELS_NURTURE_PATCH = 'unsubscribe-cancels-nurture';
 

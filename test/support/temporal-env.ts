@@ -95,8 +95,14 @@ export async function createTestWorker(
   eventSink: EventSink = recorder,
   /** The worker's active policy (what a lead takes at its next cycle); none = leads keep theirs. */
   activePolicy?: LeadPolicy,
+  /**
+   * Workflows this worker keeps cached; 0 turns sticky task queues off, for tests that stop one worker
+   * and start the next (the test server does not hand a dead worker's sticky tasks on).
+   */
+  maxCachedWorkflows?: number,
 ) {
   const worker = await Worker.create({
+    ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,

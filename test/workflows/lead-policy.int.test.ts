@@ -62,10 +62,13 @@ function policyWith(change: (p: LeadPolicyInput) => void, version = 'test-policy
 async function withWorker(
   fn: (ctx: { recorder: Recorder; taskQueue: string }) => Promise<void>,
   activePolicy?: LeadPolicy,
+  sharedTaskQueue?: string,
 ): Promise<void> {
-  const taskQueue = `policy-${++queueCounter}-${process.pid}`;
   const recorder = new Recorder();
-  const { worker } = await createTestWorker(env, recorder, taskQueue, recorder, activePolicy);
+  const taskQueue = sharedTaskQueue ?? `policy-${++queueCounter}-${process.pid}`;
+  // A test that hands one task queue from worker to worker (a redeploy) runs them without a cache.
+  const cache = sharedTaskQueue === undefined ? undefined : 0;
+  const { worker } = await createTestWorker(env, recorder, taskQueue, recorder, activePolicy, cache);
   await worker.runUntil(fn({ recorder, taskQueue }));
 }
 
@@ -304,27 +307,52 @@ describe('scoring, consent and nurture (time-skipping)', () => {
     });
   });
 
-  test('a changed policy reaches a lead at its next cycle, never its current one', async () => {
+  test('a changed policy reaches a lead at its next cycle (new MQL, recycle), never rewriting what was decided', async () => {
     const v1 = policyWith(() => undefined, 'policy-v1');
     const v2 = policyWith((p) => {
       p.recycleCoolOffDays = 1;
     }, 'policy-v2');
-    await withWorker(async ({ recorder, taskQueue }) => {
-      const email = uniqueEmail('cycle');
-      const { leadId, handle } = await capture(taskQueue, v1, demoRequestForm(email));
+    const v3 = policyWith((p) => {
+      p.recycleCoolOffDays = 3;
+    }, 'policy-v3');
+    const email = uniqueEmail('cycle');
+    const leadId = leadIdForEmail(email);
+    // One task queue, three worker deployments in turn: each starts with the policy active then.
+    const taskQueue = `policy-${++queueCounter}-${process.pid}`;
+    // v1 is the policy the lead was captured under (an inquiry, not yet ready: no phone number).
+    const { phone: _phone, ...noPhone } = goodProfile(email);
+    let handle!: LeadHandle;
+    await withWorker(async () => {
+      ({ handle } = await capture(taskQueue, v1, { formType: 'webinar_attended', profile: noPhone }));
+      expect((await leadState(handle)).stage).toBe('inquiry');
+    }, v1, taskQueue);
+
+    // Marketing ops roll out v2 while the lead is an inquiry; then it hand-raises.
+    await withWorker(async ({ recorder }) => {
+      await handle.executeUpdate(submitFormUpdate, { args: [demoRequestForm(email)] });
       const first = await waitForState(handle, (s) => s.owner !== undefined, 'owner');
+      // Scored under the policy of its inquiry cycle, routed and timed under the one active at the MQL.
       expect(first.policyVersion).toBe('policy-v1');
-      // The recycle was decided under v1 (30-day cool-off); the next cycle runs under v2.
+      expect(eventsOf(recorder, leadId, 'LeadBecameMql').map((e) => e.data.policyVersion)).toEqual(['policy-v1']);
+      expect(eventsOf(recorder, leadId, 'LeadAssigned').map((e) => e.data.policyVersion)).toEqual(['policy-v2']);
+      // Sales recycle it in this cycle: v2's 1-day cool-off, not v1's 30 days.
       await handle.executeUpdate(rejectUpdate, { args: [{ rep: first.owner!, reason: 'bad_timing' }] });
       const recycled = await leadState(handle);
-      expect(Date.parse(recycled.recycle!.coolOffUntil) - Date.parse(recycled.recycle!.at)).toBe(30 * DAY);
+      expect(Date.parse(recycled.recycle!.coolOffUntil) - Date.parse(recycled.recycle!.at)).toBe(1 * DAY);
+    }, v2, taskQueue);
+
+    // v3 arrives during the cool-off. The nurture cycle took v2 at the recycle and keeps it: v2 scores
+    // the second MQL, v3 routes it.
+    await withWorker(async ({ recorder }) => {
+      const recycled = await leadState(handle);
       await sleepUntil(env, recycled.recycle!.coolOffUntil);
       await handle.executeUpdate(submitFormUpdate, { args: [demoRequestForm(email)] });
       const second = await waitForState(handle, (s) => s.mqlCycle === 2 && s.owner !== undefined, 'second MQL');
       expect(second.policyVersion).toBe('policy-v2');
-      expect(eventsOf(recorder, leadId, 'LeadBecameMql').map((e) => e.data.policyVersion)).toEqual(['policy-v1', 'policy-v2']);
+      expect(eventsOf(recorder, leadId, 'LeadBecameMql').map((e) => e.data.policyVersion)).toEqual(['policy-v2']);
+      expect(eventsOf(recorder, leadId, 'LeadAssigned').map((e) => e.data.policyVersion)).toEqual(['policy-v3']);
       await terminateIfRunning(handle);
-    }, v2);
+    }, v3, taskQueue);
   });
 });
 

@@ -176,4 +176,26 @@ export const scenarios: Record<string, (env: TestWorkflowEnvironment) => Promise
     await h.query(leadStateQuery);
     return h;
   },
+  /**
+   * Exact decay (the unrounded score carried from tick to tick) over ten daily ticks, then a demo
+   * request: the new MQL takes the worker's active policy before it is routed.
+   */
+  async 'policy-exact-decay-then-mql'(env) {
+    const email = 'exact-decay@replay.example';
+    const h = await startLead(env, email, samplePolicy());
+    await h.executeUpdate(submitFormUpdate, { args: [{ ...handRaiserForm(email), formType: 'webinar_attended' }] });
+    const at = new Date().toISOString();
+    await h.signal(engagementSignal, {
+      engagements: [
+        { type: 'pricing_page_view', occurredAt: at, id: 'x1' },
+        { type: 'content_download', occurredAt: at, id: 'x2' },
+      ],
+    });
+    await env.sleep('10 days');
+    const consent = { lawfulBasis: 'consent', capturedAt: new Date().toISOString(), text: 'Yes, contact me.' };
+    await h.executeUpdate(submitFormUpdate, { args: [{ ...handRaiserForm(email), consent }] });
+    await env.sleep('1 hour');
+    await h.query(leadStateQuery);
+    return h;
+  },
 };

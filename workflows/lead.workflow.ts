@@ -6,6 +6,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -66,6 +67,11 @@ const { recordEvents, assignOwner, activePolicy } = proxyActivities<LeadActiviti
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+// The worker's active policy is in its own memory: a local activity reads it without a round trip
+// through the server's task queue (each new MQL asks; intake latency is bound by such round trips).
+const { activePolicy: localActivePolicy } = proxyLocalActivities<LeadActivities>({
+  startToCloseTimeout: '10 seconds',
+});
 // A notification is worth retrying for a while, never worth blocking the SLA clock for.
 const { notify } = proxyActivities<LeadActivities>({
   startToCloseTimeout: '15 seconds',
@@ -107,7 +113,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
     if (decision.events.some((e) => e.type === 'LeadRecycled') && patched(POLICY_PER_CYCLE_PATCH)) {
       policy = await currentPolicy();
     } else if (decision.events.some((e) => e.type === 'LeadBecameMql') && patched(POLICY_AT_NEW_MQL_PATCH)) {
-      policy = await currentPolicy();
+      policy = (await localActivePolicy()) ?? policy;
     }
     return decision;
   }

@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { LeadPolicy } from '../domain/lead-policy';
-import { poolKeyFor, routeLead, type RoutingDecision, type RoutingLead } from '../domain/routing';
+import { nextInRotation, poolKeyFor, routeLead, type RoutingDecision, type RoutingLead } from '../domain/routing';
 
 export interface AssignOwnerInput {
   leadId: string;
@@ -18,8 +18,9 @@ export interface AssignOwnerInput {
 }
 
 /**
- * The input of workflows started before routing policies: plain round robin over `candidates`. Kept so
- * an activity scheduled by such a history still runs after the worker is upgraded.
+ * The input of workflows started before routing policies: plain round robin over `candidates`, in their
+ * order, by the same rotation rule as policy routing (nextInRotation). Kept so an activity scheduled by
+ * such a history still runs after the worker is upgraded.
  */
 export interface LegacyAssignOwnerInput {
   leadId: string;
@@ -34,8 +35,15 @@ export interface LegacyAssignOwnerInput {
 
 /** What routing must remember across restarts and share between workers (db/routing.repository.ts). */
 export interface RoutingStore {
-  /** The pool's next round-robin position: 0, 1, 2, … each value handed out once, even concurrently. */
-  nextPosition(poolKey: string): Promise<number>;
+  /**
+   * One step of the pool's rotation, as a unit: reads the rep the pool last gave a lead to by round
+   * robin (undefined when none yet), lets `choose` decide, and stores the decision's owner as the new
+   * last rep when `via` is 'round_robin' (a fallback to the manager leaves the rotation where it was).
+   * Concurrent calls for one pool run one after the other, each seeing the previous one's owner, so two
+   * assignments never both take the same "next" rep. `choose` is synchronous and pure: it runs while
+   * the pool is locked (on PGlite, while the database session is held) and must not touch the store.
+   */
+  rotate(poolKey: string, choose: (lastOwner: string | undefined) => RoutingDecision): Promise<RoutingDecision>;
   /** The owner stored for an assignment key, if one was. */
   recall(assignmentKey: string): Promise<string | undefined>;
   /** Stores the owner unless one is stored already; returns the stored one, so racing attempts agree. */
@@ -49,17 +57,21 @@ const LEGACY_POOL_KEY = 'territory:*|segment:*';
 const MEMORY_ASSIGNMENTS_KEPT = 10_000;
 
 /**
- * A store in this process's memory, for tests and a single worker: positions restart with the process.
+ * A store in this process's memory, for tests and a single worker: rotations restart with the process.
  * `loads` stands in for the read model's open leads per rep.
  */
 export function memoryRoutingStore(loads: Readonly<Record<string, number>> = {}): RoutingStore {
-  const positions = new Map<string, number>();
+  const lastOwners = new Map<string, string>();
   const assignments = new Map<string, string>();
   return {
-    nextPosition(poolKey) {
-      const position = positions.get(poolKey) ?? 0;
-      positions.set(poolKey, position + 1);
-      return Promise.resolve(position);
+    rotate(poolKey, choose) {
+      // Read, choose and write with no await in between: atomic on the one JavaScript thread. (The
+      // executor runs synchronously; a `choose` that throws rejects and leaves the rotation untouched.)
+      return new Promise((resolve) => {
+        const decision = choose(lastOwners.get(poolKey));
+        if (decision.via === 'round_robin') lastOwners.set(poolKey, decision.owner);
+        resolve(decision);
+      });
     },
     recall(assignmentKey) {
       return Promise.resolve(assignments.get(assignmentKey));
@@ -80,8 +92,9 @@ export function memoryRoutingStore(loads: Readonly<Record<string, number>> = {})
 /**
  * Routing: the pure `routeLead` fed with the store's state. The answer for one (lead, cycle, stage,
  * assignment) is remembered in the store, so an activity retried after a lost response, or two attempts
- * racing, pick the same rep; the round-robin position lives in the store too, so a restart or a second
- * worker continues the rotation instead of starting it again.
+ * racing, pick the same rep; each pool's rotation (the last rep it gave a lead to) lives in the store
+ * too, and is read and moved on in one `rotate` step, so a restart or a second worker continues the
+ * rotation instead of starting it again, and concurrent assignments take turns rather than the same rep.
  */
 export function createRoutingActivities(store: RoutingStore = memoryRoutingStore(), policy?: LeadPolicy) {
   return {
@@ -120,16 +133,21 @@ export function createRoutingActivities(store: RoutingStore = memoryRoutingStore
     // Loads matter for capacity and for least_loaded only; skip the query when nothing reads them.
     const counted = p.routing.reps.filter((rep) => leastLoaded || rep.capacity !== undefined).map((rep) => rep.id);
     const loads = counted.length > 0 ? await store.openLoads(counted) : {};
-    const position = leastLoaded ? undefined : await store.nextPosition(poolKeyFor(p, input.lead));
-    return routeLead({ policy: p, lead: input.lead, now: input.now, exclude: input.exclude, loads, position });
+    const decide = (lastOwner?: string) =>
+      routeLead({ policy: p, lead: input.lead, now: input.now, exclude: input.exclude, loads, lastOwner });
+    // Least loaded neither reads nor moves the rotation; loads are read before rotate locks the pool.
+    return leastLoaded ? decide() : store.rotate(poolKeyFor(p, input.lead), decide);
   }
 
   async function routeLegacy(input: LegacyAssignOwnerInput): Promise<RoutingDecision> {
     const exclude = new Set(input.exclude);
     const eligible = input.candidates.filter((rep) => !exclude.has(rep));
     const skipped = input.candidates.filter((rep) => exclude.has(rep)).map((rep) => ({ rep, reason: 'breached' as const }));
-    if (eligible.length === 0) return { owner: input.fallback, via: 'fallback', poolKey: LEGACY_POOL_KEY, eligible, skipped };
-    const position = await store.nextPosition(LEGACY_POOL_KEY);
-    return { owner: eligible[position % eligible.length]!, via: 'round_robin', poolKey: LEGACY_POOL_KEY, eligible, skipped };
+    return store.rotate(LEGACY_POOL_KEY, (lastOwner): RoutingDecision => {
+      const owner = nextInRotation(input.candidates, eligible, lastOwner);
+      return owner === undefined
+        ? { owner: input.fallback, via: 'fallback', poolKey: LEGACY_POOL_KEY, eligible, skipped }
+        : { owner, via: 'round_robin', poolKey: LEGACY_POOL_KEY, eligible, skipped };
+    });
   }
 }

@@ -6,19 +6,36 @@ const OPEN_STAGES = ['mql', 'sal'];
 
 /**
  * The routing store on the database, shared by every worker: a restart or a second worker continues
- * each pool's rotation, and an assignment decided once is answered the same way forever after.
+ * each pool's rotation (`routing_positions.last_owner`), and an assignment decided once is answered the
+ * same way forever after.
  */
 export function databaseRoutingStore(db: Db): RoutingStore {
   return {
-    async nextPosition(poolKey) {
-      // One statement: the row lock serialises concurrent callers, each gets its own position.
-      const row = await db
-        .insertInto('routingPositions')
-        .values({ poolKey, position: 0 })
-        .onConflict((oc) => oc.column('poolKey').doUpdateSet((eb) => ({ position: eb('routingPositions.position', '+', 1) })))
-        .returning('position')
-        .executeTakeFirstOrThrow();
-      return Number(row.position);
+    async rotate(poolKey, choose) {
+      // Read, choose and write as one transaction on the locked pool row: a concurrent rotation of the
+      // same pool waits for this one to commit and then reads its owner, so the two take turns. The
+      // insert makes sure there is a row to lock (a racing insert of the same pool waits, then does
+      // nothing). On PGlite the dialect hands the session to one transaction at a time, which gives the
+      // same serialisation; `choose` is synchronous, so nothing else needs the session meanwhile.
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('routingPositions')
+          .values({ poolKey })
+          .onConflict((oc) => oc.column('poolKey').doNothing())
+          .execute();
+        const row = await trx
+          .selectFrom('routingPositions')
+          .select('lastOwner')
+          .where('poolKey', '=', poolKey)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        const decision = choose(row.lastOwner ?? undefined);
+        // A fallback to the manager is no turn of any rep: the rotation stays where it was.
+        if (decision.via === 'round_robin') {
+          await trx.updateTable('routingPositions').set({ lastOwner: decision.owner }).where('poolKey', '=', poolKey).execute();
+        }
+        return decision;
+      });
     },
 
     async recall(assignmentKey) {

@@ -3,8 +3,14 @@ import type { LeadPolicy, RepPolicy } from './lead-policy';
 
 /**
  * Who gets a lead: pure routing over the policy's reps. Everything that changes between calls (the
- * round-robin position, the reps' open loads, who already breached) comes in as data, so the same
- * input always gives the same owner and the answer can be explained rep by rep.
+ * rep the pool's rotation last gave a lead to, the reps' open loads, who already breached) comes in as
+ * data, so the same input always gives the same owner and the answer can be explained rep by rep.
+ *
+ * Round robin is a rotation through the policy's rep order, not a counter: the next lead goes to the
+ * first eligible rep after the one who got the pool's previous lead. A counter taken modulo the
+ * eligible list (what this used to be) is unfair whenever that list changes length between calls
+ * (out of office, capacity, a breach exclusion): with a, b, c, lead 1 → a, its reassignment without a
+ * → c (position 1 of [b, c]), lead 2 → c again (position 2 of [a, b, c]), and b is skipped.
  *
  * Matching rule: a rep who lists no territories (absent or empty) is a generalist and matches every
  * lead; a rep with territories matches only leads whose territory is one of them. A lead whose country
@@ -31,14 +37,17 @@ export interface RouteLeadInput {
   exclude?: readonly string[];
   /** Open leads (MQL + SAL) per rep; a rep absent here owns none. */
   loads?: Readonly<Record<string, number>>;
-  /** The pool's round-robin position (any integer; only round_robin reads it). */
-  position?: number;
+  /**
+   * The rep the pool's rotation last gave a lead to (only round_robin reads it). Unknown, or no longer
+   * in the policy: the rotation starts again from the first eligible rep in policy order.
+   */
+  lastOwner?: string;
 }
 
 export interface RoutingDecision {
   owner: string;
   via: RoutingVia;
-  /** The pool the round-robin position belongs to (see poolKeyFor). */
+  /** The pool whose rotation the decision reads and, via round_robin, moves on (see poolKeyFor). */
   poolKey: string;
   /** Reps who could take the lead, in policy order. */
   eligible: string[];
@@ -121,7 +130,25 @@ export function routeLead(input: RouteLeadInput): RoutingDecision {
     return { owner, via: 'least_loaded', poolKey, eligible, skipped };
   }
 
-  const position = Math.trunc(input.position ?? 0);
-  const index = ((position % eligible.length) + eligible.length) % eligible.length;
-  return { owner: eligible[index]!, via: 'round_robin', poolKey, eligible, skipped };
+  const order = policy.routing.reps.map((rep) => rep.id);
+  return { owner: nextInRotation(order, eligible, input.lastOwner)!, via: 'round_robin', poolKey, eligible, skipped };
+}
+
+/**
+ * The round-robin rule, shared by policy routing and the legacy candidates list: the first `eligible`
+ * rep after `lastOwner` in `order`, wrapping around (so `lastOwner` itself only when nobody else is
+ * eligible); the first eligible rep when `lastOwner` is absent or not in `order`. Walking the full
+ * order, not the eligible list, is what keeps it fair: a rep skipped once (away, full, breached) is not
+ * also skipped by a shifted index next time, and nobody gets two turns in a row while others wait.
+ * Undefined only when `eligible` is empty.
+ */
+export function nextInRotation(order: readonly string[], eligible: readonly string[], lastOwner?: string): string | undefined {
+  const last = lastOwner === undefined ? -1 : order.indexOf(lastOwner);
+  if (last < 0) return eligible[0];
+  const can = new Set(eligible);
+  for (let step = 1; step <= order.length; step++) {
+    const rep = order[(last + step) % order.length]!;
+    if (can.has(rep)) return rep;
+  }
+  return eligible[0];
 }

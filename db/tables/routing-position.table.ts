@@ -1,10 +1,18 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
 
-/** The round-robin position of one routing pool (`territory:…|segment:…`), advanced atomically. */
+/**
+ * The round-robin rotation of one routing pool (`territory:…|segment:…`): the rep it last gave a lead
+ * to. The row is locked for each step of the rotation (databaseRoutingStore.rotate).
+ */
 export interface RoutingPositionTable {
   poolKey: string;
-  /** bigint: the driver may hand it back as a string or a bigint; read it through Number(). */
-  position: ColumnType<number | string | bigint, number, number>;
+  /**
+   * The counter of the previous release (a position modulo the eligible list), no longer read or
+   * written; kept for that release's workers during a rolling deploy. Defaults to 0 on insert.
+   */
+  position: ColumnType<number | string | bigint, number | undefined, number>;
+  /** The rep the pool's last round-robin lead went to; null before the first one. */
+  lastOwner: string | null;
 }
 
 export type RoutingPositionRow = Selectable<RoutingPositionTable>;

@@ -3,17 +3,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
-import { createRoutingActivities, type AssignOwnerInput, type LegacyAssignOwnerInput } from '../../activities/routing.activities';
+import {
+  createRoutingActivities,
+  memoryRoutingStore,
+  type AssignOwnerInput,
+  type LegacyAssignOwnerInput,
+  type RoutingStore,
+} from '../../activities/routing.activities';
 import { createDatabase, type Db } from '../../db/connection';
 import { migrateToLatest } from '../../db/migrate';
 import { databaseRoutingStore } from '../../db/routing.repository';
 import { defaultLeadPolicyInput, parseLeadPolicy, type LeadPolicyInput } from '../../domain/lead-policy';
+import type { RoutingDecision } from '../../domain/routing';
 import { createTestDatabase, type Backend, type TestDatabase } from '../support/database';
 
 /*
  * The routing store on the real databases: PostgreSQL (several workers share it) and PGlite (the
- * embedded default). Positions are handed out once each, whatever the concurrency, and survive a new
- * store or a new connection; the owner of an assignment, once stored, is the answer of every attempt.
+ * embedded default). Each pool's rotation steps one assignment at a time, whatever the concurrency (50
+ * leads over 5 reps give each 10), a fallback to the manager leaves it where it was, and it survives a
+ * new store or a new connection; the owner of an assignment, once stored, is the answer of every attempt.
  */
 
 const NOW = '2026-11-24T10:00:00.000Z'; // a Tuesday
@@ -28,6 +36,24 @@ const policyWith = (routing: Partial<LeadPolicyInput['routing']>) =>
 const threeReps = policyWith({
   reps: ['a', { id: 'b', outOfOffice: [{ from: '2026-11-23', to: '2026-11-27' }] }, 'c'],
 });
+
+/** Round robin across five reps, all present. */
+const fiveReps = policyWith({ reps: ['r1', 'r2', 'r3', 'r4', 'r5'] });
+
+/** A rotation step's decision over `reps`, as the activity's `choose` would make it. */
+const roundRobin = (owner: string): RoutingDecision => ({ owner, via: 'round_robin', poolKey: 'pool', eligible: [owner], skipped: [] });
+const fallback: RoutingDecision = { owner: 'boss', via: 'fallback', poolKey: 'pool', eligible: [], skipped: [] };
+
+/** 50 concurrent assignments of distinct leads in one pool of five reps: leads per owner. */
+async function fiftyConcurrent(run: (input: AssignOwnerInput) => Promise<unknown>): Promise<Record<string, number>> {
+  const owners = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => run({ ...assignment(`lead-${i}`), policy: fiveReps })),
+  );
+  const counts: Record<string, number> = {};
+  for (const owner of owners.map(String)) counts[owner] = (counts[owner] ?? 0) + 1;
+  return counts;
+}
+const tenEach = { r1: 10, r2: 10, r3: 10, r4: 10, r5: 10 };
 
 /** Activity logs, kept instead of printed; the routing explanation is asserted from them. */
 let logged: LogEntry[] = [];
@@ -108,26 +134,57 @@ describe.each<Backend>(['postgres', 'pglite'])('routing store on %s', (backend) 
       .execute();
   }
 
-  describe('nextPosition', () => {
-    it('50 concurrent calls get 50 distinct positions, 0 to 49', async () => {
+  describe('rotate', () => {
+    const lastOwner = async (poolKey: string) =>
+      (await db.selectFrom('routingPositions').select('lastOwner').where('poolKey', '=', poolKey).executeTakeFirst())?.lastOwner;
+    /** Steps the pool's rotation once over `reps`, by the rule the activities use. */
+    const step = (store: RoutingStore, poolKey: string, reps: string[]) =>
+      store.rotate(poolKey, (last) => roundRobin(reps[(last === undefined ? 0 : reps.indexOf(last) + 1) % reps.length]!));
+
+    it('hands each call the owner stored by the one before it, even 50 at once', async () => {
       const store = databaseRoutingStore(db);
-      const positions = await Promise.all(Array.from({ length: 50 }, () => store.nextPosition('territory:emea|segment:*')));
-      expect([...positions].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-      expect(await store.nextPosition('territory:emea|segment:*')).toBe(50);
+      const seen: (string | undefined)[] = [];
+      const reps = Array.from({ length: 50 }, (_, i) => `rep-${i}`);
+      const decisions = await Promise.all(
+        reps.map(() =>
+          store.rotate('territory:emea|segment:*', (last) => {
+            seen.push(last);
+            return roundRobin(reps[last === undefined ? 0 : reps.indexOf(last) + 1]!);
+          }),
+        ),
+      );
+      // A chain: every call saw the previous owner, none saw the same one twice.
+      expect(seen).toEqual([undefined, ...reps.slice(0, 49)]);
+      expect(decisions.map((d) => d.owner).sort()).toEqual([...reps].sort());
+      expect(await lastOwner('territory:emea|segment:*')).toBe('rep-49');
     });
 
-    it('counts each pool on its own', async () => {
+    it('keeps each pool on its own, and continues in a new store instance', async () => {
       const store = databaseRoutingStore(db);
-      expect(await store.nextPosition('p1')).toBe(0);
-      expect(await store.nextPosition('p1')).toBe(1);
-      expect(await store.nextPosition('p2')).toBe(0);
-      expect(await store.nextPosition('p1')).toBe(2);
+      expect((await step(store, 'p1', ['a', 'b', 'c'])).owner).toBe('a');
+      expect((await step(store, 'p1', ['a', 'b', 'c'])).owner).toBe('b');
+      expect((await step(store, 'p2', ['a', 'b', 'c'])).owner).toBe('a');
+      expect((await step(databaseRoutingStore(db), 'p1', ['a', 'b', 'c'])).owner).toBe('c');
     });
 
-    it('continues where it was in a new store instance', async () => {
-      const before = databaseRoutingStore(db);
-      for (let i = 0; i < 3; i++) await before.nextPosition('pool');
-      expect(await databaseRoutingStore(db).nextPosition('pool')).toBe(3);
+    it('a fallback leaves the rotation where it was', async () => {
+      const store = databaseRoutingStore(db);
+      await step(store, 'pool', ['a', 'b']);
+      expect(await store.rotate('pool', () => fallback)).toBe(fallback);
+      expect(await lastOwner('pool')).toBe('a');
+      expect(await store.rotate('fresh', () => fallback)).toBe(fallback);
+      expect(await lastOwner('fresh')).toBeNull();
+    });
+
+    it('a choice that throws rolls back and releases the pool', async () => {
+      const store = databaseRoutingStore(db);
+      await step(store, 'pool', ['a', 'b']);
+      await expect(
+        store.rotate('pool', () => {
+          throw new Error('no decision');
+        }),
+      ).rejects.toThrow('no decision');
+      expect((await step(store, 'pool', ['a', 'b'])).owner).toBe('b');
     });
   });
 
@@ -204,6 +261,18 @@ describe.each<Backend>(['postgres', 'pglite'])('routing store on %s', (backend) 
       expect(await assign(acts, assignment('lead-3'))).toBe('a');
     });
 
+    it('50 concurrent assignments over five reps give each rep exactly 10 leads', async () => {
+      expect(await fiftyConcurrent((input) => assign(activities(), input))).toEqual(tenEach);
+    });
+
+    it('a fallback to the manager does not move the rotation', async () => {
+      const acts = activities();
+      expect(await assign(acts, assignment('lead-1'))).toBe('a');
+      expect(await assign(acts, assignment('lead-2', { exclude: ['a', 'c'] }))).toBe('manager-margaret');
+      expect(await assign(acts, assignment('lead-3'))).toBe('c');
+      expect(await assign(acts, assignment('lead-4'))).toBe('a');
+    });
+
     it('concurrent attempts for one assignment agree', async () => {
       const owners = await Promise.all(Array.from({ length: 8 }, () => assign(activities(), assignment('lead-race'))));
       expect(new Set(owners).size).toBe(1);
@@ -214,6 +283,14 @@ describe.each<Backend>(['postgres', 'pglite'])('routing store on %s', (backend) 
       expect(await assign(acts, assignment('lead-1'))).toBe('a');
       expect(await assign(acts, assignment('lead-1', { assignment: 2, exclude: ['a'] }))).toBe('c');
       expect(await assign(acts, assignment('lead-1', { assignment: 3, exclude: ['a', 'c'] }))).toBe('manager-margaret');
+    });
+
+    it('a breach reassignment takes the next turn: a, then b without a (not c), then c', async () => {
+      const acts = activities();
+      const policy = policyWith({ reps: ['a', 'b', 'c'] });
+      expect(await assign(acts, assignment('lead-1', { policy }))).toBe('a');
+      expect(await assign(acts, assignment('lead-1', { policy, assignment: 2, exclude: ['a'] }))).toBe('b');
+      expect(await assign(acts, assignment('lead-2', { policy }))).toBe('c');
     });
 
     it('least loaded and capacity read the leads table', async () => {
@@ -244,11 +321,14 @@ describe.each<Backend>(['postgres', 'pglite'])('routing store on %s', (backend) 
       expect(await assign(acts, legacy('old-2', ['y']))).toBe('z');
       expect(await assign(acts, legacy('old-3', ['x', 'y', 'z']))).toBe('boss');
       expect(await assign(acts, legacy('old-1'))).toBe('x');
+      // The fallback and the recalled retry did not move the rotation: after z comes x, then y.
+      expect(await assign(acts, legacy('old-4'))).toBe('x');
+      expect(await assign(acts, legacy('old-5'))).toBe('y');
       expect(await acts.activePolicy()).toBeNull();
     });
   });
 
-  it('positions and assignments survive a new connection to the database', async () => {
+  it('the rotation and assignments survive a new connection to the database', async () => {
     let dataDir: string | undefined;
     const open = async (): Promise<Db> => {
       if (backend === 'postgres') return createDatabase({ databaseUrl: tdb.url, dataDir: '' });
@@ -275,5 +355,21 @@ describe.each<Backend>(['postgres', 'pglite'])('routing store on %s', (backend) 
     } finally {
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('routing store in memory', () => {
+  it('keeps the same contract: 50 concurrent assignments over five reps give each rep 10 leads', async () => {
+    const acts = createRoutingActivities(memoryRoutingStore());
+    expect(await fiftyConcurrent((input) => runAssign(activityEnv(), acts, input))).toEqual(tenEach);
+  });
+
+  it('a fallback leaves the rotation where it was', async () => {
+    const store = memoryRoutingStore();
+    const seen: (string | undefined)[] = [];
+    await store.rotate('pool', () => roundRobin('a'));
+    await store.rotate('pool', () => fallback);
+    await store.rotate('pool', (last) => (seen.push(last), roundRobin('b')));
+    expect(seen).toEqual(['a']);
   });
 });

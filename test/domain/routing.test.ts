@@ -3,6 +3,7 @@ import {
   isOutOfOffice,
   leadSegment,
   leadTerritory,
+  nextInRotation,
   poolKeyFor,
   routeLead,
   type RouteLeadInput,
@@ -190,33 +191,85 @@ describe('routeLead: capacity', () => {
   });
 });
 
-describe('routeLead: round robin', () => {
-  const policy = policyWith({
-    reps: ['a', { id: 'b', outOfOffice: [{ from: '2026-11-23', to: '2026-11-27' }] }, 'c'],
-  });
-  const pick = (position: number, more: Partial<RouteLeadInput> = {}) =>
-    routeLead({ policy, lead: {}, now: NOW, position, ...more }).owner;
+describe('routeLead: round robin is a rotation after the last owner', () => {
+  const awayThisWeek = [{ from: '2026-11-23', to: '2026-11-27' }];
+  const abc = policyWith({ reps: ['a', 'b', 'c'] });
+  const bAway = policyWith({ reps: ['a', { id: 'b', outOfOffice: awayThisWeek }, 'c'] });
 
-  it('skips the rep who is out of office: a, c, a, c', () => {
-    expect([0, 1, 2, 3].map((p) => pick(p))).toEqual(['a', 'c', 'a', 'c']);
+  it.each<[string, LeadPolicy, string | undefined, Partial<RouteLeadInput>, string]>([
+    ['no last owner: the first rep', abc, undefined, {}, 'a'],
+    ['after a: b', abc, 'a', {}, 'b'],
+    ['after b: c', abc, 'b', {}, 'c'],
+    ['after c: wraps to a', abc, 'c', {}, 'a'],
+    ['after a, b out of office: c', bAway, 'a', {}, 'c'],
+    ['after c, b out of office: a', bAway, 'c', {}, 'a'],
+    ['last owner out of office now: the next one after them', bAway, 'b', {}, 'c'],
+    ['last owner no longer in the policy: the first eligible rep', abc, 'gone', {}, 'a'],
+    ['last owner gone, first rep away: the first eligible rep', bAway, 'gone', { exclude: ['a'] }, 'c'],
+    ['after a, a breached: b', abc, 'a', { exclude: ['a'] }, 'b'],
+    ['after a, b breached: c', abc, 'a', { exclude: ['b'] }, 'c'],
+    ['after a, b at capacity: c', policyWith({ reps: ['a', { id: 'b', capacity: 1 }, 'c'] }), 'a', { loads: { b: 1 } }, 'c'],
+    ['the only eligible rep takes a second turn', abc, 'a', { exclude: ['b', 'c'] }, 'a'],
+  ])('%s', (_name, policy, lastOwner, more, owner) => {
+    const decision = routeLead({ policy, lead: {}, now: NOW, lastOwner, ...more });
+    expect(decision).toMatchObject({ owner, via: 'round_robin' });
   });
 
-  it('all three once b is back', () => {
-    const later = '2026-11-30T10:00:00.000Z';
-    expect([0, 1, 2, 3, 4, 5].map((p) => pick(p, { now: later }))).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+  it('walks the policy order, not the pool: reps of other territories are passed over', () => {
+    const policy = policyWith({ reps: [{ id: 'de-1', territories: ['emea'] }, { id: 'us-1', territories: ['americas'] }, { id: 'de-2', territories: ['emea'] }] });
+    const lead = { country: 'DE' };
+    expect(routeLead({ policy, lead, now: NOW, lastOwner: 'de-1' }).owner).toBe('de-2');
+    expect(routeLead({ policy, lead, now: NOW, lastOwner: 'de-2' }).owner).toBe('de-1');
+    // A last owner from the other territory's pool is still a place in the order.
+    expect(routeLead({ policy, lead, now: NOW, lastOwner: 'us-1' }).owner).toBe('de-2');
   });
 
-  it('a reassignment after a breach never returns the rep who breached', () => {
-    for (const position of [0, 1, 2, 3]) {
-      const decision = routeLead({ policy, lead: {}, now: NOW, position, exclude: ['a'] });
+  it('a, c, a, c while b is out of office; all three once b is back', () => {
+    const rotate = (now: string, n: number) => {
+      const owners: string[] = [];
+      let last: string | undefined;
+      for (let i = 0; i < n; i++) owners.push((last = routeLead({ policy: bAway, lead: {}, now, lastOwner: last }).owner));
+      return owners;
+    };
+    expect(rotate(NOW, 4)).toEqual(['a', 'c', 'a', 'c']);
+    expect(rotate('2026-11-30T10:00:00.000Z', 6)).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+  });
+
+  it('a breach reassignment takes the next turn and skips nobody: a, then b (not c), then c', () => {
+    const lead1 = routeLead({ policy: abc, lead: {}, now: NOW });
+    expect(lead1.owner).toBe('a');
+    const reassigned = routeLead({ policy: abc, lead: {}, now: NOW, lastOwner: lead1.owner, exclude: ['a'] });
+    expect(reassigned).toMatchObject({ owner: 'b', via: 'round_robin', eligible: ['b', 'c'] });
+    expect(reassigned.skipped).toEqual([{ rep: 'a', reason: 'breached' }]);
+    expect(routeLead({ policy: abc, lead: {}, now: NOW, lastOwner: reassigned.owner }).owner).toBe('c');
+  });
+
+  it('a reassignment never returns the rep who breached, wherever the rotation stands', () => {
+    for (const lastOwner of [undefined, 'a', 'b', 'c']) {
+      const decision = routeLead({ policy: bAway, lead: {}, now: NOW, lastOwner, exclude: ['a'] });
       expect(decision).toMatchObject({ owner: 'c', via: 'round_robin', eligible: ['c'] });
       expect(decision.skipped).toContainEqual({ rep: 'a', reason: 'breached' });
     }
   });
 
-  it('takes any position, huge or missing', () => {
-    expect(pick(Number.MAX_SAFE_INTEGER)).toBe('c');
-    expect(routeLead({ policy, lead: {}, now: NOW }).owner).toBe('a');
+  it('falls back to the manager when nobody is eligible, whatever the last owner', () => {
+    for (const lastOwner of [undefined, 'a', 'gone']) {
+      const decision = routeLead({ policy: abc, lead: {}, now: NOW, lastOwner, exclude: ['a', 'b', 'c'] });
+      expect(decision).toMatchObject({ owner: 'manager-margaret', via: 'fallback', eligible: [] });
+    }
+  });
+});
+
+describe('nextInRotation', () => {
+  it.each<[string[], string[], string | undefined, string | undefined]>([
+    [['x', 'y', 'z'], ['x', 'y', 'z'], undefined, 'x'],
+    [['x', 'y', 'z'], ['x', 'y', 'z'], 'z', 'x'],
+    [['x', 'y', 'z'], ['x', 'z'], 'x', 'z'],
+    [['x', 'y', 'z'], ['y'], 'y', 'y'],
+    [['x', 'y', 'z'], ['y', 'z'], 'w', 'y'],
+    [['x', 'y', 'z'], [], 'x', undefined],
+  ])('order %p, eligible %p, last %p → %p', (order, eligible, last, next) => {
+    expect(nextInRotation(order, eligible, last)).toBe(next);
   });
 });
 
@@ -229,7 +282,7 @@ describe('routeLead: least loaded', () => {
     [{ a: 3, b: 1, c: 0, d: 0 }, ['c'], 'd'],
     [{ a: 0, b: 0, c: 0, d: 0 }, ['a', 'b', 'c'], 'd'],
   ])('loads %p, excluding %p → %s', (loads, exclude, owner) => {
-    const decision = routeLead({ policy, lead: {}, now: NOW, loads, exclude, position: 1 });
+    const decision = routeLead({ policy, lead: {}, now: NOW, loads, exclude, lastOwner: 'a' }); // ignored
     expect(decision).toMatchObject({ owner, via: 'least_loaded' });
   });
 });
@@ -244,7 +297,7 @@ describe('routeLead: the fallback manager', () => {
     ['least loaded, everyone full', policyWith({ strategy: 'least_loaded', reps: [{ id: 'a', capacity: 1 }] }), { loads: { a: 1 } }],
     ['the manager breached too', policyWith({ reps: ['a'] }), { exclude: ['a', 'manager-margaret'] }],
   ])('%s', (_name, policy, more) => {
-    const decision = routeLead({ policy, lead: {}, now: NOW, position: 5, ...more });
+    const decision = routeLead({ policy, lead: {}, now: NOW, lastOwner: 'a', ...more });
     expect(decision).toMatchObject({ owner: 'manager-margaret', via: 'fallback', eligible: [] });
     expect(decision.skipped).toHaveLength(policy.routing.reps.length);
   });

@@ -36,8 +36,8 @@ import { createTestWorker, createTimeSkippingEnv, Recorder, workflowBundle } fro
  * Issue 5 on the time-skipping server: routing by policy (round robin around an absent rep, a breach
  * going to a different rep), the business-hours SLA clock, engagement decay by the lead's own timer,
  * consent, contact attempts, unsubscribe stopping nurture timers, and a new policy taking effect at
- * the lead's next cycle. Each test runs its own worker on its own task queue, so routing positions
- * (kept per worker in these tests) start at zero.
+ * the lead's next cycle. Each test runs its own worker on its own task queue, so routing rotations
+ * (kept per worker in these tests) start from the first rep.
  */
 
 let env: TestWorkflowEnvironment;
@@ -143,6 +143,7 @@ describe('routing by policy (time-skipping)', () => {
           { id: 'rep-katherine', territories: ['north-america'] },
           { id: 'rep-ada', territories: ['emea'] },
           { id: 'rep-grace', territories: ['emea'] },
+          { id: 'rep-hopper', territories: ['emea'] },
         ],
         manager: 'manager-margaret',
       };
@@ -152,6 +153,14 @@ describe('routing by policy (time-skipping)', () => {
       const { leadId, handle } = await capture(taskQueue, policy, demoRequestForm(email));
       const first = await waitForState(handle, (s) => s.owner !== undefined, 'first owner');
       expect(first.owner).toBe('rep-ada');
+      // Two more emea leads take grace's and hopper's turns, so the rotation's next rep is ada again:
+      // only the breach exclusion keeps the reassignment from going back to her. Ended once assigned,
+      // so no SLA of theirs breaches (and rotates) while time skips to the first lead's deadline.
+      for (const [i, owner] of ['rep-grace', 'rep-hopper'].entries()) {
+        const other = await capture(taskQueue, policy, demoRequestForm(uniqueEmail(`breach-other-${i}`)));
+        expect((await waitForState(other.handle, (s) => s.owner !== undefined, `owner of other lead ${i}`)).owner).toBe(owner);
+        await terminateIfRunning(other.handle);
+      }
       await sleepUntil(env, first.sla!.dueAt);
       const second = await waitForState(handle, (s) => s.owner !== undefined && s.owner !== 'rep-ada', 'reassignment');
       expect(second.owner).toBe('rep-grace');

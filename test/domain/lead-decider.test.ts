@@ -1078,6 +1078,7 @@ describe('MQL follow-up SLA', () => {
       slaDueAt: TUE_0900,
       remindAt: TUE_0300,
       assignment: 1,
+      policyVersion: 'default-1',
     });
     expect(outcome.after.owner).toBe('rep-ada');
     expect(outcome.after.sla).toEqual({
@@ -1145,6 +1146,7 @@ describe('MQL follow-up SLA', () => {
       slaDueAt: WED_0900,
       remindAt: WED_0300,
       assignment: 2,
+      policyVersion: 'default-1',
     });
   });
 
@@ -1238,6 +1240,7 @@ describe('SAL follow-up SLA', () => {
       slaDueAt: THU13_1000,
       remindAt: WED12_0400,
       assignment: 2,
+      policyVersion: 'default-1',
     });
     expect(outcome.after.stage).toBe('sal');
   });

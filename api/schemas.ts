@@ -446,9 +446,14 @@ export const LeadScore = z
       description: 'The policy version the lead last became an MQL under (its current cycle\'s); null before its first MQL.',
     }),
     activePolicyVersion: PolicyVersion.openapi({ description: 'The policy this process runs with (GET /v1/policy).' }),
+    explainedWithPolicyVersion: PolicyVersion.openapi({
+      description:
+        'The policy whose rules and thresholds `fit`, `engagement.threshold` and `mql` use: the lead\'s own ' +
+        '(`policyVersion`) when a worker or the API of this deployment ran with it, else the active one.',
+    }),
     fit: z.object({
       score: z.number().int().openapi({ description: 'The fit score the lead holds (recorded with its last form fill).' }),
-      threshold: z.number().int().openapi({ description: 'The active policy\'s fit threshold.' }),
+      threshold: z.number().int().openapi({ description: 'The fit threshold of `explainedWithPolicyVersion`.' }),
       reasons: z
         .array(
           z.object({
@@ -459,8 +464,8 @@ export const LeadScore = z
         )
         .openapi({
           description:
-            'The rules of the **active** policy that match the profile. They add up to `score` unless the lead was ' +
-            'scored under another policy version.',
+            'The rules of `explainedWithPolicyVersion` that match the profile. They add up to `score` unless the ' +
+            'lead\'s own policy version is unknown here and the active one differs.',
         }),
     }),
     engagement: z.object({
@@ -493,7 +498,7 @@ export const LeadScore = z
             example: ['engagement_below_threshold'],
           }),
       })
-      .openapi({ description: 'MQL readiness under the active policy.' }),
+      .openapi({ description: 'MQL readiness under `explainedWithPolicyVersion`.' }),
     suspect: z
       .object({ reasons: z.array(z.string()), at: isoTimestamp })
       .optional()

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { LeadflowConfig } from '../config/leadflow.config';
 import type { Db } from '../db/connection';
+import { savePolicyVersion } from '../db/policy-versions.repository';
 import { createApp } from './app';
 import { createApiMetrics } from './metrics';
 
@@ -14,6 +15,8 @@ export interface RunningApi {
 }
 
 export async function startApiServer(config: LeadflowConfig, db: Db, client: Client, logger: Logger): Promise<RunningApi> {
+  // New leads start with this policy: keep it, so their scores stay explainable after it changes.
+  await savePolicyVersion(db, config.policy);
   const app = createApp({
     client,
     db,

@@ -1,6 +1,7 @@
 import type { IdempotencyKeyTable } from './tables/idempotency-key.table';
 import type { LeadEventTable } from './tables/lead-event.table';
 import type { LeadTable } from './tables/lead.table';
+import type { PolicyVersionTable } from './tables/policy-version.table';
 import type { RoutingAssignmentTable } from './tables/routing-assignment.table';
 import type { RoutingPositionTable } from './tables/routing-position.table';
 
@@ -11,4 +12,5 @@ export interface Database {
   idempotencyKeys: IdempotencyKeyTable;
   routingPositions: RoutingPositionTable;
   routingAssignments: RoutingAssignmentTable;
+  policyVersions: PolicyVersionTable;
 }

@@ -4,6 +4,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, databaseEventSink } from '../activities';
 import type { LeadflowConfig } from '../config/leadflow.config';
 import type { Db } from '../db/connection';
+import { savePolicyVersion } from '../db/policy-versions.repository';
 import { databaseRoutingStore } from '../db/routing.repository';
 
 /** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) for production start-up. */
@@ -11,6 +12,8 @@ export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../workflow-bundle.
 
 /** The lead worker: task queue `leads`, the real activities writing to `db`. */
 export async function createLeadWorker(config: LeadflowConfig, db: Db, connection: NativeConnection): Promise<Worker> {
+  // Leads take this policy at their next cycle: keep it, so their scores stay explainable.
+  await savePolicyVersion(db, config.policy);
   const bundleSource = config.production
     ? { workflowBundle: { codePath: requireBundle() } }
     : { workflowsPath: require.resolve('../workflows') };

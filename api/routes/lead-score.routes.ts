@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { findPolicyVersion } from '../../db/policy-versions.repository';
 import { mqlReadiness } from '../../domain/lead-decider';
 import type { LeadEvent } from '../../domain/lead-events';
 import { explainEngagement, explainFit } from '../../domain/scoring';
@@ -10,7 +11,9 @@ import { guard, parse, projectedState } from './route-support';
 /**
  * GET /v1/leads/{leadId}/score: why the lead scores what it does and what keeps it from becoming an MQL,
  * from the read model and the event log (no call to the lead workflow). Fit reasons and MQL readiness use
- * the active policy; engagement reasons are the recorded scoring events, so they add up to the score.
+ * the policy version the lead was scored under when this deployment kept it (policy_versions), so they
+ * still add up after marketing ops change the policy; else the active one. Engagement reasons are the
+ * recorded scoring events, so they add up to the score either way.
  */
 export function registerLeadScoreRoutes(app: Express, deps: AppDeps): void {
   app.get('/v1/leads/:leadId/score', ...guard(app, deps, 'read'), async (req, res) => {
@@ -24,12 +27,16 @@ export function registerLeadScoreRoutes(app: Express, deps: AppDeps): void {
       .orderBy('seq')
       .execute();
     const events = rows.map((r) => ({ seq: r.seq, type: r.type, occurredAt: r.occurredAt.toISOString(), data: r.data }) as LeadEvent);
-    const { policy } = deps;
+    const own = state.policyVersion !== undefined && state.policyVersion !== deps.policy.version
+      ? await findPolicyVersion(deps.db, state.policyVersion)
+      : undefined;
+    const policy = own ?? deps.policy;
     const body: LeadScore = {
       leadId,
       stage: state.stage,
       policyVersion: state.policyVersion ?? null,
-      activePolicyVersion: policy.version,
+      activePolicyVersion: deps.policy.version,
+      explainedWithPolicyVersion: policy.version,
       fit: { score: state.fitScore, threshold: policy.fit.threshold, reasons: explainFit(state.profile, policy) },
       engagement: {
         score: state.engagementScore,

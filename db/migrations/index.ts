@@ -3,6 +3,7 @@ import * as m20261122T1900 from './20261122T1900-create-lead-events-and-leads';
 import * as m20261122T2000 from './20261122T2000-create-idempotency-keys';
 import * as m20261123T0900 from './20261123T0900-index-leads-created-at';
 import * as m20261123T1000 from './20261123T1000-create-routing-state';
+import * as m20261125T0900 from './20261125T0900-create-policy-versions';
 import * as m20261126T0900 from './20261126T0900-add-routing-last-owner';
 
 /**
@@ -14,5 +15,6 @@ export const migrations: Record<string, Migration> = {
   '20261122T2000-create-idempotency-keys': m20261122T2000,
   '20261123T0900-index-leads-created-at': m20261123T0900,
   '20261123T1000-create-routing-state': m20261123T1000,
+  '20261125T0900-create-policy-versions': m20261125T0900,
   '20261126T0900-add-routing-last-owner': m20261126T0900,
 };

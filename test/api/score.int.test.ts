@@ -1,8 +1,10 @@
 import request from 'supertest';
 import { LeadScore } from '../../api/schemas';
 import { leadIdForEmail } from '../../client/lead-id';
-import { builtInPolicy } from '../../config/policy-file';
-import { bearer, eventually, mqlForm, startApiTestbed, testKeys, type ApiTestbed } from '../support/api-app';
+import { builtInPolicy, policyVersionOf } from '../../config/policy-file';
+import { savePolicyVersion } from '../../db/policy-versions.repository';
+import type { LeadPolicy } from '../../domain/lead-policy';
+import { bearer, createTestApp, eventually, mqlForm, startApiTestbed, testKeys, type ApiTestbed } from '../support/api-app';
 
 // GET /v1/leads/{leadId}/score over HTTP: the fit rules, the scored engagement events and the MQL
 // readiness, against a real Temporal dev server, a real worker and PostgreSQL (built-in policy).
@@ -20,8 +22,8 @@ const intake = bearer(testKeys.intake);
 const read = bearer(testKeys.read);
 const policy = builtInPolicy();
 
-const score = async (leadId: string): Promise<LeadScore> => {
-  const res = await request(t.app).get(`/v1/leads/${leadId}/score`).set(read);
+const score = async (leadId: string, app = t.app): Promise<LeadScore> => {
+  const res = await request(app).get(`/v1/leads/${leadId}/score`).set(read);
   expect(res.status).toBe(200);
   return LeadScore.parse(res.body);
 };
@@ -50,6 +52,7 @@ test('after a form fill and engagement: every fit rule and scored event, adding 
     stage: 'inquiry',
     policyVersion: null,
     activePolicyVersion: policy.version,
+    explainedWithPolicyVersion: policy.version,
     fit: { score: 75, threshold: policy.fit.threshold },
     engagement: { score: 18, threshold: policy.engagement.threshold },
     mql: { via: null, blockedBy: ['engagement_below_threshold'] },
@@ -103,6 +106,31 @@ test('a weak profile: the fit rules say why, and readiness names every blocker',
   expect(s.mql.blockedBy).toEqual(
     expect.arrayContaining(['missing:fullName', 'missing:phone', 'fit_below_threshold', 'engagement_below_threshold']),
   );
+});
+
+test('after the policy changes, a lead is still explained by the version that scored it', async () => {
+  // What the API and the worker do at start-up: keep the policy they run with, under its version.
+  await savePolicyVersion(t.db, policy);
+  const form = await request(t.app).post('/v1/leads').set(intake).send(mqlForm('v1@score.example')).expect(202);
+  const { leadId } = form.body as { leadId: string };
+  const scored = await eventually(() => score(leadId), (s) => s.policyVersion === policy.version);
+
+  // Marketing ops roll out a policy that weighs seniority differently and raises the fit threshold.
+  const changed: LeadPolicy = {
+    ...policy,
+    fit: { ...policy.fit, threshold: policy.fit.threshold + 20, seniority: { ...policy.fit.seniority, vp: 5 } },
+  };
+  const v2: LeadPolicy = { ...changed, version: policyVersionOf(changed) };
+  const after = await score(leadId, createTestApp({ client: t.env.client, db: t.db, policy: v2 }));
+  expect(after).toMatchObject({ policyVersion: policy.version, activePolicyVersion: v2.version, explainedWithPolicyVersion: policy.version });
+  expect(after.fit).toEqual(scored.fit);
+  expect(sum(after.fit.reasons)).toBe(after.fit.score);
+
+  // A version this deployment never kept (a lead from elsewhere, a test policy): the active one explains it.
+  await t.db.deleteFrom('policyVersions').where('version', '=', policy.version).execute();
+  const unknown = await score(leadId, createTestApp({ client: t.env.client, db: t.db, policy: v2 }));
+  expect(unknown).toMatchObject({ explainedWithPolicyVersion: v2.version, fit: { threshold: v2.fit.threshold } });
+  expect(unknown.fit.reasons).toContainEqual({ rule: 'seniority:vp', points: 5 });
 });
 
 test('404 for an unknown lead, 400 for a malformed id', async () => {

@@ -6,7 +6,6 @@ import {
   log,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -67,11 +66,6 @@ const { recordEvents, assignOwner, activePolicy } = proxyActivities<LeadActiviti
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-// The worker's active policy is in its own memory: a local activity reads it without a round trip
-// through the server's task queue (each new MQL asks; intake latency is bound by such round trips).
-const { activePolicy: localActivePolicy } = proxyLocalActivities<LeadActivities>({
-  startToCloseTimeout: '10 seconds',
-});
 // A notification is worth retrying for a while, never worth blocking the SLA clock for.
 const { notify } = proxyActivities<LeadActivities>({
   startToCloseTimeout: '15 seconds',
@@ -107,13 +101,9 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
     for (const event of decision.events) state = evolve(state, event);
     publishSearchAttributes(state, publishedAttributes);
     for (const event of decision.events) sendNotification(event);
-    // A recycle starts the lead's next cycle: it continues under the policy active now. So does a new
-    // MQL: the policy it was scored by is in LeadBecameMql; routing, its SLA and what sales decide in
-    // this cycle follow the policy active now (LeadAssigned records which).
+    // A recycle starts the lead's next cycle: it continues under the policy active now.
     if (decision.events.some((e) => e.type === 'LeadRecycled') && patched(POLICY_PER_CYCLE_PATCH)) {
       policy = await currentPolicy();
-    } else if (decision.events.some((e) => e.type === 'LeadBecameMql') && patched(POLICY_AT_NEW_MQL_PATCH)) {
-      policy = (await localActivePolicy()) ?? policy;
     }
     return decision;
   }
@@ -318,8 +308,6 @@ const BOUNDED_ENGAGEMENT_BATCH_PATCH = 'bounded-engagement-batch';
 
 /** patched() id of taking the worker's active policy at each new cycle (recycle, continue-as-new). */
 const POLICY_PER_CYCLE_PATCH = 'policy-per-cycle';
-/** patched() id of taking the worker's active policy when a lead becomes an MQL (its routing, its SLA). */
-const POLICY_AT_NEW_MQL_PATCH = 'policy-at-new-mql';
 /** patched() id of stopping nurture timers (cool-off re-evaluation, decay) once a lead unsubscribed. */
 const UNSUBSCRIBE_CANCELS_NURTURE_PATCH = 'unsubscribe-cancels-nurture';
 

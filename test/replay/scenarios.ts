@@ -178,7 +178,7 @@ export const scenarios: Record<string, (env: TestWorkflowEnvironment) => Promise
   },
   /**
    * Exact decay (the unrounded score carried from tick to tick) over ten daily ticks, then a demo
-   * request: the new MQL takes the worker's active policy before it is routed.
+   * request that makes the lead an MQL and routes it.
    */
   async 'policy-exact-decay-then-mql'(env) {
     const email = 'exact-decay@replay.example';

@@ -316,7 +316,7 @@ describe('scoring, consent and nurture (time-skipping)', () => {
     });
   });
 
-  test('a changed policy reaches a lead at its next cycle (new MQL, recycle), never rewriting what was decided', async () => {
+  test('a changed policy reaches a lead at its next cycle (recycle), never rewriting what was decided', async () => {
     const v1 = policyWith(() => undefined, 'policy-v1');
     const v2 = policyWith((p) => {
       p.recycleCoolOffDays = 1;
@@ -336,22 +336,21 @@ describe('scoring, consent and nurture (time-skipping)', () => {
       expect((await leadState(handle)).stage).toBe('inquiry');
     }, v1, taskQueue);
 
-    // Marketing ops roll out v2 while the lead is an inquiry; then it hand-raises.
+    // Marketing ops roll out v2 while the lead is an inquiry; then it hand-raises. Its cycle started
+    // under v1, so v1 scores, routes and times it, and v1 decides the recycle's cool-off.
     await withWorker(async ({ recorder }) => {
       await handle.executeUpdate(submitFormUpdate, { args: [demoRequestForm(email)] });
       const first = await waitForState(handle, (s) => s.owner !== undefined, 'owner');
-      // Scored under the policy of its inquiry cycle, routed and timed under the one active at the MQL.
       expect(first.policyVersion).toBe('policy-v1');
       expect(eventsOf(recorder, leadId, 'LeadBecameMql').map((e) => e.data.policyVersion)).toEqual(['policy-v1']);
-      expect(eventsOf(recorder, leadId, 'LeadAssigned').map((e) => e.data.policyVersion)).toEqual(['policy-v2']);
-      // Sales recycle it in this cycle: v2's 1-day cool-off, not v1's 30 days.
+      expect(eventsOf(recorder, leadId, 'LeadAssigned').map((e) => e.data.policyVersion)).toEqual(['policy-v1']);
       await handle.executeUpdate(rejectUpdate, { args: [{ rep: first.owner!, reason: 'bad_timing' }] });
       const recycled = await leadState(handle);
-      expect(Date.parse(recycled.recycle!.coolOffUntil) - Date.parse(recycled.recycle!.at)).toBe(1 * DAY);
+      expect(Date.parse(recycled.recycle!.coolOffUntil) - Date.parse(recycled.recycle!.at)).toBe(30 * DAY);
     }, v2, taskQueue);
 
     // v3 arrives during the cool-off. The nurture cycle took v2 at the recycle and keeps it: v2 scores
-    // the second MQL, v3 routes it.
+    // and routes the second MQL; v3 waits for the lead's next cycle.
     await withWorker(async ({ recorder }) => {
       const recycled = await leadState(handle);
       await sleepUntil(env, recycled.recycle!.coolOffUntil);
@@ -359,7 +358,7 @@ describe('scoring, consent and nurture (time-skipping)', () => {
       const second = await waitForState(handle, (s) => s.mqlCycle === 2 && s.owner !== undefined, 'second MQL');
       expect(second.policyVersion).toBe('policy-v2');
       expect(eventsOf(recorder, leadId, 'LeadBecameMql').map((e) => e.data.policyVersion)).toEqual(['policy-v2']);
-      expect(eventsOf(recorder, leadId, 'LeadAssigned').map((e) => e.data.policyVersion)).toEqual(['policy-v3']);
+      expect(eventsOf(recorder, leadId, 'LeadAssigned').map((e) => e.data.policyVersion)).toEqual(['policy-v2']);
       await terminateIfRunning(handle);
     }, v3, taskQueue);
   });

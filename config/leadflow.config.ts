@@ -6,6 +6,9 @@ import type { LeadPolicy } from '../domain/lead-policy';
 import { builtInPolicy, loadPolicyFile } from './policy-file';
 import { LEAD_TASK_QUEUE } from '../workflows/lead.messages';
 
+/** Lead workflows a worker keeps cached when LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS is not set. */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
+
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -27,6 +30,13 @@ const envSchema = z.object({
   LEADFLOW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** How long a sales decision waits for the lead workflow before the API answers 503. */
   LEADFLOW_DECISION_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * Lead workflows a worker keeps in memory between tasks. Most leads wait on timers for hours, so a
+   * miss (one replay of a short, bounded history) is cheap next to ~1-2 MB each; see bench/README.md.
+   * At least 1: a lead's local activities need its run cached while they run (with no cache at all,
+   * the SDK's Core can evict a run in the middle of a task and livelock it).
+   */
+  LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_MAX_CACHED_WORKFLOWS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** production = prebuilt workflow bundle (npm run build); anything else bundles from source at start. */
   NODE_ENV: z.string().default('development'),
@@ -46,6 +56,8 @@ export interface LeadflowConfig {
     rateLimitPerMinute: number;
     decisionTimeoutMs: number;
   };
+  /** Lead worker tuning; absent = the defaults of `loadConfig`. */
+  worker?: { maxCachedWorkflows: number };
   logLevel: string;
   production: boolean;
 }
@@ -79,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { devK
       rateLimitPerMinute: e.LEADFLOW_RATE_LIMIT_PER_MINUTE,
       decisionTimeoutMs: e.LEADFLOW_DECISION_TIMEOUT_MS,
     },
+    worker: { maxCachedWorkflows: e.LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS },
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
   });

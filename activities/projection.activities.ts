@@ -31,9 +31,14 @@ export function createProjectionActivities(sink: EventSink) {
     /**
      * Called by the workflow after every decision batch and before it answers an Update, so an
      * acknowledged decision is already recorded. Must be idempotent per (leadId, seq).
+     *
+     * Answers with the batch it recorded. As a local activity its input is not in the history, only its
+     * result (the marker), so the result is what keeps every event recoverable from Temporal
+     * (`client/recover-lead-events.ts`).
      */
-    async recordEvents(input: RecordEventsInput): Promise<void> {
+    async recordEvents(input: RecordEventsInput): Promise<RecordEventsInput> {
       await sink.append({ ...input, workflowRunId: activityInfo().workflowExecution?.runId ?? 'unknown' });
+      return { leadId: input.leadId, events: input.events };
     },
   };
 }

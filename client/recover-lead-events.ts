@@ -10,8 +10,9 @@ export interface RecoveredLead {
 }
 
 /**
- * Re-derives lead events from Temporal, the source of truth: every completed `recordEvents` activity
- * in every run of every lead workflow carried a batch of events as its input. Yields one lead at a
+ * Re-derives lead events from Temporal, the source of truth: every completed `recordEvents` in every
+ * run of every lead workflow carried a batch of events (as an activity task, its input; as a local
+ * activity, its result). Yields one lead at a
  * time with its events from all runs (continue-as-new chains included), sorted by seq.
  */
 export async function* recoverLeadEventsFromTemporal(
@@ -39,7 +40,14 @@ export async function* recoverLeadEventsFromTemporal(
   }
 }
 
-/** The inputs of the `recordEvents` activities that completed in one run's history. */
+/** Core's marker of a local activity: `data` is its metadata (type, attempt), `result` what it returned. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/**
+ * The batches of the `recordEvents` calls that completed in one run's history: the inputs of
+ * activity tasks (runs before the `local-activities` patch) and the results of local activities
+ * (runs after it; their input is not in the history, and the activity answers with its batch).
+ */
 export function recordedBatches(history: temporal.api.history.v1.IHistory): { leadId: string; events: LeadEvent[] }[] {
   const scheduled = new Map<string, { leadId: string; events: LeadEvent[] }>();
   const completed: { leadId: string; events: LeadEvent[] }[] = [];
@@ -51,6 +59,14 @@ export function recordedBatches(history: temporal.api.history.v1.IHistory): { le
     const c = e.activityTaskCompletedEventAttributes;
     const batch = c && scheduled.get(String(c.scheduledEventId));
     if (batch) completed.push(batch);
+    const m = e.markerRecordedEventAttributes;
+    if (m?.markerName === LOCAL_ACTIVITY_MARKER && !m.failure) {
+      const meta = m.details?.data?.payloads?.[0];
+      const result = m.details?.result?.payloads?.[0];
+      if (!meta || !result) continue;
+      const { activity_type: type } = defaultPayloadConverter.fromPayload<{ activity_type?: string }>(meta);
+      if (type === 'recordEvents') completed.push(defaultPayloadConverter.fromPayload(result));
+    }
   }
   return completed;
 }

@@ -11,6 +11,20 @@ interface HistoryEvent {
   activityTaskStartedEventAttributes?: unknown;
   activityTaskCompletedEventAttributes?: unknown;
   workflowExecutionUpdateCompletedEventAttributes?: unknown;
+  markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null;
+}
+
+/** A local activity's type from Core's marker (`data` is its metadata as JSON), or undefined. */
+function localActivityType(e: HistoryEvent): string | undefined {
+  const m = e.markerRecordedEventAttributes;
+  if (m?.markerName !== 'core_local_activity') return undefined;
+  const data = m.details?.data?.payloads?.[0]?.data;
+  if (!data) return 'unknown';
+  try {
+    return (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 export interface Breakdown {
@@ -23,7 +37,10 @@ export interface Breakdown {
   activityRunMs: number;
   workflowTasks: number;
   activities: number;
-  /** Whole history once the lead has settled (owner assigned): events, workflow tasks, activities by type. */
+  /**
+   * Whole history once the lead has settled (owner assigned): events, workflow tasks, activities by
+   * type (activity tasks by name; local activities as `name (local)`, from their markers).
+   */
   settled: { historyEvents: number; workflowTasks: number; activities: Record<string, number> };
 }
 
@@ -44,7 +61,9 @@ export async function intakeBreakdown(client: Client, workflowIds: string[]): Pr
     const whole: Breakdown['settled'] = { historyEvents: events.length, workflowTasks: 0, activities: {} };
     for (const e of events) {
       if (e.workflowTaskCompletedEventAttributes) whole.workflowTasks++;
-      const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      const task = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      const local = localActivityType(e);
+      const type = task ?? (local && `${local} (local)`);
       if (type) whole.activities[type] = (whole.activities[type] ?? 0) + 1;
     }
     settled.push(whole);

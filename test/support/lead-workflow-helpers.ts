@@ -155,13 +155,33 @@ export function kindsAndRecipients(recorder: Recorder, leadId: string): [string,
 }
 
 /** Advances the test server's clock to `at` (ms epoch or ISO); a no-op when that moment has passed. */
-export async function sleepUntil(env: TestWorkflowEnvironment, at: number | string): Promise<void> {
+export async function sleepUntil(env: TestWorkflowEnvironment, at: number | string, settle?: LeadHandle): Promise<void> {
   const target = typeof at === 'string' ? Date.parse(at) : at;
   const now = await env.currentTimeMs();
   if (target <= now) return;
   // Skipping days takes milliseconds unless something holds the test server's clock (an open workflow
   // task or activity): then it would crawl in real time, so fail loudly instead of hanging.
   await withTimeout(env.sleep(target - now), 30_000, `env.sleep(${target - now} ms)`);
+  if (settle) await waitForIdle(settle);
+}
+
+/**
+ * Waits until the lead has no workflow task open (the timers the skip fired have been handled). The
+ * time-skipping test server (1.40.0) fails a workflow task that runs local activities when an Update
+ * arrives for it mid-task ("invalid history builder state for action") and the lead then never moves
+ * again; a real server takes such an Update in the next task. Tests that send an Update right after a
+ * skip that fires a timer wait for this first.
+ */
+export async function waitForIdle(handle: LeadHandle, timeoutMs = 20_000): Promise<void> {
+  const open = new Set([EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED]);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await historyEvents(handle);
+    const last = events.at(-1);
+    if (last && !open.has(last.eventType!)) return;
+    if (Date.now() > deadline) throw new Error(`lead ${handle.workflowId} still has a workflow task open after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export const EventType = temporal.api.enums.v1.EventType;

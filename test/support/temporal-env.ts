@@ -93,25 +93,26 @@ export async function createTestWorker(
   recorder = new Recorder(),
   taskQueue = LEAD_TASK_QUEUE,
   eventSink: EventSink = recorder,
-  /** The worker's active policy (what a lead takes at its next cycle); none = leads keep theirs. */
-  activePolicy?: LeadPolicy,
   /**
-   * Workflows this worker keeps cached; 0 turns sticky task queues off, for tests that stop one worker
-   * and start the next (the test server does not hand a dead worker's sticky tasks on).
+   * The worker's active policy (what a lead takes at its next cycle); none = leads keep theirs. A
+   * function is asked each time, for a test that changes the deployed policy while a lead lives.
    */
-  maxCachedWorkflows?: number,
+  activePolicy?: LeadPolicy | (() => LeadPolicy),
 ) {
+  const activities = createActivities({
+    eventSink,
+    notify: { webhookUrl: 'http://notifications.invalid/hook', webhookSecret: 'test', fetch: recorder.fetch },
+    ...(activePolicy && typeof activePolicy !== 'function' ? { policy: activePolicy } : {}),
+  });
+  if (typeof activePolicy === 'function') activities.activePolicy = () => Promise.resolve(activePolicy());
+  // The SDK's default cache: a lead's local activities need its run cached while they run (with no
+  // cache, Core 1.24 can evict a run mid-task and livelock it), as in production.
   const worker = await Worker.create({
-    ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      eventSink,
-      notify: { webhookUrl: 'http://notifications.invalid/hook', webhookSecret: 'test', fetch: recorder.fetch },
-      ...(activePolicy ? { policy: activePolicy } : {}),
-    }),
+    activities,
   });
   return { worker, recorder };
 }

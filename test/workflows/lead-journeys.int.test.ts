@@ -292,12 +292,12 @@ describe('lead journeys (time-skipping, default policy)', () => {
       expect(coolOffUntil - Date.parse(recycled.recycle!.at)).toBe(30 * DAY);
 
       // Day 10 of the cool-off: engagement is recorded (10 points, below the threshold) but changes no stage.
-      await sleepUntil(env, Date.parse(recycled.recycle!.at) + 10 * DAY);
+      await sleepUntil(env, Date.parse(recycled.recycle!.at) + 10 * DAY, handle);
       let state = await engage(handle, engagement('pricing_page_view'));
       expect(state).toMatchObject({ stage: 'recycled', engagementScore: 10, mqlCycle: 1 });
 
       // The cool-off ends: the lead is re-evaluated, but 10 points are not an MQL.
-      await sleepUntil(env, coolOffUntil + MINUTE);
+      await sleepUntil(env, coolOffUntil + MINUTE, handle);
       state = await leadState(handle);
       expect(state).toMatchObject({ stage: 'recycled', engagementScore: 10, mqlCycle: 1 });
       expect(eventsOf(recorder, leadId, 'LeadBecameMql')).toHaveLength(1);
@@ -321,14 +321,14 @@ describe('lead journeys (time-skipping, default policy)', () => {
       const recycled = await handle.executeUpdate(rejectUpdate, { args: [{ rep: owner, reason: 'bad_timing' }] });
       const coolOffUntil = Date.parse(recycled.recycle!.coolOffUntil);
 
-      await sleepUntil(env, coolOffUntil - DAY);
+      await sleepUntil(env, coolOffUntil - DAY, handle);
       const answer = await handle.executeUpdate(submitFormUpdate, { args: [demoRequestForm(email)] });
       expect(answer).toEqual({ leadId, created: false, stage: 'recycled' });
       let state = await leadState(handle);
       expect(state.handRaisedAt).toBeDefined();
       expect(state.mqlCycle).toBe(1);
 
-      await sleepUntil(env, coolOffUntil);
+      await sleepUntil(env, coolOffUntil, handle);
       state = await waitForState(handle, (s) => s.stage === 'mql' && s.owner !== undefined, 'MQL at cool-off end');
       expect(state).toMatchObject({ mqlCycle: 2, recycleCount: 1, sla: { kind: 'mql' } });
       const second = eventsOf(recorder, leadId, 'LeadBecameMql')[1]!;

@@ -78,13 +78,13 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
       expect(kindsAndRecipients(recorder, leadId)).toEqual([['lead_assigned', firstOwner]]);
 
       // 17 h 59 m: nothing yet.
-      await sleepUntil(env, firstStart + 17 * HOUR + 59 * MINUTE);
+      await sleepUntil(env, firstStart + 17 * HOUR + 59 * MINUTE, handle);
       expect((await leadState(handle)).sla).toMatchObject({ owner: firstOwner, reminded: false });
       expect(eventsOf(recorder, leadId, 'SlaReminderSent')).toHaveLength(0);
       expect(kindsAndRecipients(recorder, leadId)).toEqual([['lead_assigned', firstOwner]]);
 
       // 18 h: the owner is reminded.
-      await sleepUntil(env, state.sla!.remindAt);
+      await sleepUntil(env, state.sla!.remindAt, handle);
       await waitForState(handle, (s) => s.sla?.reminded === true, 'reminder at 18 h');
       const [reminder] = eventsOf(recorder, leadId, 'SlaReminderSent');
       expect(reminder!.data).toEqual({ owner: firstOwner, slaKind: 'mql', slaDueAt: state.sla!.dueAt });
@@ -97,12 +97,12 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
       ]);
 
       // 23 h 59 m: still the first owner's window.
-      await sleepUntil(env, firstStart + 23 * HOUR + 59 * MINUTE);
+      await sleepUntil(env, firstStart + 23 * HOUR + 59 * MINUTE, handle);
       expect(eventsOf(recorder, leadId, 'SlaBreached')).toHaveLength(0);
       expect((await leadState(handle)).owner).toBe(firstOwner);
 
       // 24 h: breach, escalation to the manager and a new 24 h window for a different rep.
-      await sleepUntil(env, state.sla!.dueAt);
+      await sleepUntil(env, state.sla!.dueAt, handle);
       const reassigned = await waitForState(
         handle,
         (s) => s.owner !== undefined && s.owner !== firstOwner,
@@ -139,9 +139,9 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
       ]);
 
       // 42 h: the second owner's reminder; 48 h: second breach hands the lead back to marketing.
-      await sleepUntil(env, reassigned.sla!.remindAt);
+      await sleepUntil(env, reassigned.sla!.remindAt, handle);
       await waitForState(handle, (s) => s.sla?.reminded === true, 'second reminder');
-      await sleepUntil(env, reassigned.sla!.dueAt);
+      await sleepUntil(env, reassigned.sla!.dueAt, handle);
       const recycled = await waitForState(handle, (s) => s.stage === 'recycled', 'hand-back at 48 h');
       const breaches = eventsOf(recorder, leadId, 'SlaBreached');
       expect(breaches).toHaveLength(2);
@@ -198,7 +198,7 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
       const { leadId, handle, state, owner } = await newMql('sla-accept');
       const mqlStart = Date.parse(state.sla!.startedAt);
 
-      await sleepUntil(env, mqlStart + 23 * HOUR);
+      await sleepUntil(env, mqlStart + 23 * HOUR, handle);
       await waitForState(handle, (s) => s.sla?.reminded === true, 'MQL reminder before accepting');
       const accepted = await handle.executeUpdate(acceptUpdate, { args: [{ rep: owner }] });
       const acceptedAt = Date.parse(accepted.firstReachedAt.sal!);
@@ -216,8 +216,8 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
       const eventsAtAccept = recorder.events(leadId).length;
 
       // Past the MQL deadline (24 h) and the would-be second deadline (48 h): nothing fires.
-      await sleepUntil(env, mqlStart + 24 * HOUR + MINUTE);
-      await sleepUntil(env, mqlStart + 48 * HOUR + MINUTE);
+      await sleepUntil(env, mqlStart + 24 * HOUR + MINUTE, handle);
+      await sleepUntil(env, mqlStart + 48 * HOUR + MINUTE, handle);
       expect(recorder.events(leadId)).toHaveLength(eventsAtAccept);
       expect(eventsOf(recorder, leadId, 'SlaBreached')).toHaveLength(0);
       expect(await leadState(handle)).toMatchObject({ stage: 'sal', owner, slaBreaches: 0 });
@@ -226,9 +226,9 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
       expect(history.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_CANCELED)).toBe(true);
 
       // SAL reminder at 90 h after the accept.
-      await sleepUntil(env, acceptedAt + 89 * HOUR + 59 * MINUTE);
+      await sleepUntil(env, acceptedAt + 89 * HOUR + 59 * MINUTE, handle);
       expect(eventsOf(recorder, leadId, 'SlaReminderSent')).toHaveLength(1); // the MQL one only
-      await sleepUntil(env, accepted.sla!.remindAt);
+      await sleepUntil(env, accepted.sla!.remindAt, handle);
       await waitForState(handle, (s) => s.sla?.reminded === true, 'SAL reminder');
       const salReminder = eventsOf(recorder, leadId, 'SlaReminderSent')[1]!;
       expect(salReminder.data).toEqual({ owner, slaKind: 'sal', slaDueAt: accepted.sla!.dueAt });
@@ -236,9 +236,9 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
       expect(Date.parse(salReminder.occurredAt) - acceptedAt).toBeLessThan(90 * HOUR + MINUTE);
 
       // 5 days: breach, escalation and a new SAL owner with a fresh 5-day window.
-      await sleepUntil(env, acceptedAt + 5 * DAY - MINUTE);
+      await sleepUntil(env, acceptedAt + 5 * DAY - MINUTE, handle);
       expect(eventsOf(recorder, leadId, 'SlaBreached')).toHaveLength(0);
-      await sleepUntil(env, accepted.sla!.dueAt);
+      await sleepUntil(env, accepted.sla!.dueAt, handle);
       const reassigned = await waitForState(
         handle,
         (s) => s.owner !== undefined && s.owner !== owner,
@@ -262,7 +262,7 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
       });
 
       // 10 days: the second SAL breach hands the lead back.
-      await sleepUntil(env, reassigned.sla!.dueAt);
+      await sleepUntil(env, reassigned.sla!.dueAt, handle);
       const recycled = await waitForState(handle, (s) => s.stage === 'recycled', 'SAL hand-back at 10 days');
       expect(eventsOf(recorder, leadId, 'SlaBreached').map((e) => e.data)).toEqual([
         { owner, slaKind: 'sal', slaDueAt: accepted.sla!.dueAt, breach: 1, escalateTo: MANAGER },
@@ -311,7 +311,7 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
       const { leadId, handle, state, owner } = await newMql('sla-reject');
       const mqlStart = Date.parse(state.sla!.startedAt);
 
-      await sleepUntil(env, mqlStart + 20 * HOUR);
+      await sleepUntil(env, mqlStart + 20 * HOUR, handle);
       await waitForState(handle, (s) => s.sla?.reminded === true, 'reminder before rejecting');
       const rejected = await handle.executeUpdate(rejectUpdate, { args: [{ rep: owner, reason: 'not_ready' }] });
       expect(rejected).toMatchObject({ stage: 'recycled', recycleCount: 1, recycle: { reason: 'not_ready' } });
@@ -328,9 +328,9 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
       ]);
       await waitFor(() => kindsAndRecipients(recorder, leadId), (n) => n.length === 2, 'notifications before reject');
 
-      await sleepUntil(env, mqlStart + 24 * HOUR + MINUTE);
-      await sleepUntil(env, mqlStart + 48 * HOUR + MINUTE);
-      await sleepUntil(env, mqlStart + 5 * DAY);
+      await sleepUntil(env, mqlStart + 24 * HOUR + MINUTE, handle);
+      await sleepUntil(env, mqlStart + 48 * HOUR + MINUTE, handle);
+      await sleepUntil(env, mqlStart + 5 * DAY, handle);
       expect(eventTypes(recorder, leadId)).toEqual(eventsAtReject);
       expect(await leadState(handle)).toMatchObject({ stage: 'recycled', slaBreaches: 0, seq: rejected.seq });
       // Not-ready hand-backs are the rep's decision: nobody is notified, and no SLA notification follows.

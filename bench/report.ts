@@ -7,7 +7,7 @@ const x = (n: number | undefined, digits = 2): string => (n === undefined || !Nu
 /** Leadflow beside the Temporal floor: the two ratios the issue asks for, medians over the repetitions. */
 export function ratioTable(r: BenchResults): string {
   const lines = [
-    `Leadflow vs the Temporal floor (${r.mode}, medians of ${r.settings.reps} repetitions, concurrency ${r.settings.concurrency}; ` +
+    `Leadflow vs the Temporal floor (${r.mode}; intake and decisions medians of ${r.settings.reps} repetitions, SLA and storm one run each; concurrency ${r.settings.concurrency}; ` +
       `${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, load ${r.machine.loadAverage.atStart.join(' ')} at start)`,
     '',
     '| scenario | metric | Leadflow | floor | ratio (Leadflow ÷ floor) |',
@@ -29,7 +29,22 @@ export function ratioTable(r: BenchResults): string {
       `| | throughput /s | ${fmt(l.perSecond)} | ${fmt(f.perSecond)} | ${x(ratio.perSecond)} |`,
     );
   }
-  if (!r.intake && !r.decision) lines.push('| (intake and decision not run) | | | | |');
+  for (const s of r.sla ?? []) {
+    if (!s.floor || !s.firedLatenessMs) continue;
+    lines.push(
+      `| 3. SLA breach vs bare timer (${fmt(s.size, 0)} deadlines over ${fmt(s.dueSpreadSeconds, 0)} s) | fired − due p50 ms | ${fmt(s.firedLatenessMs.p50, 0)} | ${fmt(s.floor.firedLatenessMs.p50, 0)} | ${x(s.ratio?.p50)} |`,
+      `| | fired − due p99 ms | ${fmt(s.firedLatenessMs.p99, 0)} | ${fmt(s.floor.firedLatenessMs.p99, 0)} | ${x(s.ratio?.p99)} |`,
+    );
+  }
+  if (r.storm?.floor) {
+    const s = r.storm;
+    const f = s.floor!;
+    lines.push(
+      `| 4. storm: POST engagement vs bare signal (${fmt(s.events, 0)} to one lead) | accepted /s | ${fmt(s.acceptedPerSecond)} | ${fmt(f.perSecond)} | ${x(s.ratio?.perSecond)} |`,
+      `| | p50 latency ms | ${fmt(s.sendP50Ms)} | ${fmt(f.p50Ms)} | ${x(s.ratio?.p50)} |`,
+    );
+  }
+  if (!r.intake && !r.decision && !r.sla?.length && !r.storm) lines.push('| (no scenario with a floor was run) | | | | |');
   return lines.join('\n');
 }
 
@@ -88,18 +103,34 @@ export function resultsMarkdown(r: BenchResults): string {
     );
   }
   if (r.sla) {
-    out.push('## 3. SLA timers at scale', '', '| open MQLs | status | created (leads/s) | due spread s | breaches | fired − due p50 / p99 / max ms | recorded − due p50 / p99 / max ms | early |', '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    out.push(
+      '## 3. SLA timers at scale',
+      '',
+      '| open MQLs | status | created (leads/s) | due spread s | breaches | fired − due p50 / p99 / max ms | recorded − due p50 / p99 / max ms | early | floor: fired − due p50 / p99 / max ms | ratio p50 / p99 / max |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
     for (const s of r.sla) {
       if (s.status === 'skipped') {
-        out.push(`| ${fmt(s.size, 0)} | ${s.note ?? 'skipped'} | | | | | | |`);
+        out.push(`| ${fmt(s.size, 0)} | ${s.note ?? 'skipped'} | | | | | | | | |`);
         continue;
       }
       const l = (v?: { p50: number; p99: number; max: number }) => (v ? `${fmt(v.p50, 0)} / ${fmt(v.p99, 0)} / ${fmt(v.max, 0)}` : 'n/a');
       out.push(
-        `| ${fmt(s.size, 0)} | ${s.status}${s.note ? ` (${s.note})` : ''}${s.clampedWindows ? `; ${s.clampedWindows} windows raised to 15 s` : ''} | ${fmt(s.created, 0)} (${fmt(s.createRate)}) | ${fmt(s.dueSpreadSeconds, 0)} | ${fmt(s.breaches, 0)} | ${l(s.firedLatenessMs)} | ${l(s.recordedLatenessMs)} | ${s.early ?? 'n/a'} |`,
+        `| ${fmt(s.size, 0)} | ${s.status}${s.note ? ` (${s.note})` : ''}${s.clampedWindows ? `; ${s.clampedWindows} windows raised to 15 s` : ''} | ${fmt(s.created, 0)} (${fmt(s.createRate)}) | ${fmt(s.dueSpreadSeconds, 0)} | ${fmt(s.breaches, 0)} | ${l(s.firedLatenessMs)} | ${l(s.recordedLatenessMs)} | ${s.early ?? 'n/a'} | ${l(s.floor?.firedLatenessMs)} | ${s.ratio ? `${x(s.ratio.p50)} / ${x(s.ratio.p99)} / ${x(s.ratio.max)}` : 'n/a'} |`,
       );
     }
     out.push('');
+    const floors = r.sla.filter((s) => s.floor);
+    if (floors.length > 0) {
+      out.push(
+        `Floor: as many bare workflows that only sleep until their deadline, started from the same client after the Leadflow side had drained, deadlines over the same spread; ` +
+          floors
+            .map((s) => `${fmt(s.floor!.fired, 0)} of ${fmt(s.floor!.started, 0)} fired (${s.floor!.status}; started at ${fmt(s.floor!.startRate)}/s, spread ${fmt(s.floor!.dueSpreadSeconds, 0)} s, ${s.floor!.early} early${s.floor!.clampedWindows ? `, ${s.floor!.clampedWindows} windows raised to 15 s` : ''})`)
+            .join('; ') +
+          '. Ratios divide by at least 1 ms.',
+        '',
+      );
+    }
   }
   if (r.storm) {
     const s = r.storm;
@@ -113,6 +144,16 @@ export function resultsMarkdown(r: BenchResults): string {
       `Runs: ${s.runDetails.map((d) => `${d.status} ${fmt(d.historyLength, 0)} events (${fmt(d.signals, 0)} signals${d.workflowTasksFailed ? `, ${d.workflowTasksFailed} workflow tasks failed` : ''}${d.firstFailure ? `: ${d.firstFailure}` : ''}${d.workflowTasksTimedOut ? `, ${d.workflowTasksTimedOut} timed out` : ''})`).join('; ')}.`,
       '',
     );
+    if (s.floor) {
+      const f = s.floor;
+      out.push(
+        `Floor: ${fmt(f.signals, 0)} bare signals from the client to one workflow that counts them (continue-as-new at the same history bound): ` +
+          `${fmt(f.accepted, 0)} accepted at ${fmt(f.perSecond)}/s (p50 ${fmt(f.p50Ms)} ms, p99 ${fmt(f.p99Ms)} ms)${f.errors ? `, ${fmt(f.errors, 0)} refused (${f.errorSamples[0] ?? ''})` : ''}; ` +
+          `${f.runs} runs, longest history ${fmt(f.maxHistoryLength, 0)} events; count ${f.countCorrect ? 'correct' : `WRONG (${f.counted ?? 'n/a'} counted)`}. ` +
+          `Ratio Leadflow ÷ floor: throughput ${x(s.ratio?.perSecond)}, p50 ${x(s.ratio?.p50)}, p99 ${x(s.ratio?.p99)}.`,
+        '',
+      );
+    }
     const refused = Object.entries(s.refusedBy ?? {});
     if (refused.length > 0) {
       out.push(

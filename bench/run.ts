@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BenchContext, type Mode } from './lib/context';
 import { BenchEnvironment, machineInfo, repoRoot, temporalCli, type MachineInfo } from './lib/environment';
+import { medianJson, medianMarkdown } from './median';
 import { resultsMarkdown } from './report';
 import { profileMarkdown, summarizeProfileDir, type ProfileSummary } from './profile-summary';
 import { runDecisions, type DecisionResult } from './scenarios/decision';
@@ -23,6 +24,7 @@ import { runStorm, type StormResult } from './scenarios/storm';
  *   --only a,b        run only these scenarios: intake, decision, storm, sla, scale, funnel
  *   --profile         run the lead worker and the API under node --cpu-prof (intake only unless --only)
  *   --max-signals-per-run N   the dev server's per-run signal cap (Temporal's default 10,000), to reach it with a small storm
+ *   --runs N          whole runs, one after another, each on a new server and database; then their medians
  *   --out DIR         where <date>[-quick].json and .md go (default bench/results)
  */
 
@@ -111,12 +113,13 @@ function options() {
       'temporal-db': { type: 'string' },
       'max-signals-per-run': { type: 'string' },
       out: { type: 'string' },
+      runs: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--quick] [--concurrency N] [--reps N] [--budget-min N] [--only intake,decision,storm,sla,scale,funnel] [--profile] [--max-signals-per-run N] [--out DIR]');
+    console.log('usage: npm run bench -- [--quick] [--concurrency N] [--reps N] [--budget-min N] [--only intake,decision,storm,sla,scale,funnel] [--profile] [--max-signals-per-run N] [--runs N] [--out DIR]');
     process.exit(0);
   }
   const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
@@ -141,8 +144,35 @@ function options() {
     profile: values.profile ?? false,
     temporalDb: temporalDbOption(values['temporal-db']),
     maxSignalsPerRun: values['max-signals-per-run'] === undefined ? undefined : int('max-signals-per-run', values['max-signals-per-run'], 10_000, 10, 1_000_000),
+    runs: int('runs', values.runs, 1, 1, 20),
     out: path.resolve(values.out ?? path.join(repoRoot(), 'bench/results')),
   };
+}
+
+type Options = ReturnType<typeof options>;
+
+async function main(): Promise<void> {
+  const opts = options();
+  const runs: BenchResults[] = [];
+  const files: string[] = [];
+  let base = '';
+  for (let k = 1; k <= opts.runs; k++) {
+    if (opts.runs > 1) console.log(`\n[bench] whole run ${k} of ${opts.runs}`);
+    const done = await runOnce(opts, opts.runs > 1 ? `-run${k}` : '');
+    if (!done) return; // interrupted
+    runs.push(done.results);
+    files.push(`${done.base}.json`);
+    base = done.base.replace(/-run\d+$/, '');
+  }
+  if (runs.length > 1) {
+    // Whole-run medians: each figure's median over the runs (the issue's "medians over several repetitions").
+    const markdown = medianMarkdown(runs, files);
+    writeFileSync(path.join(opts.out, `${base}-median.md`), markdown);
+    writeFileSync(path.join(opts.out, `${base}-median.json`), `${JSON.stringify({ files, figures: medianJson(runs) }, null, 2)}\n`);
+    console.log('');
+    console.log(markdown);
+    console.log(`[bench] medians of ${runs.length} runs: ${path.relative(process.cwd(), path.join(opts.out, base))}-median.json and .md`);
+  }
 }
 
 function temporalDbOption(raw: string | undefined): 'file' | 'memory' {
@@ -150,8 +180,8 @@ function temporalDbOption(raw: string | undefined): 'file' | 'memory' {
   throw new Error('--temporal-db must be file or memory');
 }
 
-async function main(): Promise<void> {
-  const opts = options();
+/** One whole run: its own dev server, database and processes, stopped at the end; writes its files. */
+async function runOnce(opts: Options, suffix: string): Promise<{ results: BenchResults; base: string } | undefined> {
   const started = Date.now();
   const say = (m: string): void => console.log(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${m}`);
   const sizes = SIZES[opts.mode];
@@ -200,6 +230,10 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const forget = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 
   const has = (s: ScenarioName): boolean => opts.scenarios.includes(s);
   const profileWindows: [number, number][] = [];
@@ -248,6 +282,7 @@ async function main(): Promise<void> {
       const intake = await scenario('intake', () => runIntake(ctx, has('intake') ? sizes.intake : Math.min(50, sizes.intake), perSide, opts.mode === 'quick' ? 20 : 50));
       if (intake) {
         ctx.measuredIntakeRate = intake.leadflow.perSecond;
+        ctx.measuredFloorRate = intake.floor.perSecond;
         mqls = intake.leadIds;
         if (has('intake')) results.intake = { ...intake, leadIds: [], projectionLag: await projectionLag(ctx, intake.campaign) };
       }
@@ -288,7 +323,8 @@ async function main(): Promise<void> {
     say('stopping the dev server, the worker, the API and dropping the database');
     await env.stop();
   }
-  if (interrupted) return;
+  if (interrupted) return undefined;
+  forget();
 
   results.machine.loadAverage.atEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
   results.finishedAt = new Date().toISOString();
@@ -300,13 +336,14 @@ async function main(): Promise<void> {
   }
 
   mkdirSync(opts.out, { recursive: true });
-  const base = `${stamp.slice(0, 10)}${opts.mode === 'quick' ? '-quick' : ''}${opts.profile ? '-profile' : ''}`;
+  const base = `${stamp.slice(0, 10)}${opts.mode === 'quick' ? '-quick' : ''}${opts.profile ? '-profile' : ''}${suffix}`;
   const markdown = resultsMarkdown(results);
   writeFileSync(path.join(opts.out, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(path.join(opts.out, `${base}.md`), markdown);
   console.log('');
   console.log(markdown);
   say(`results: ${path.relative(process.cwd(), path.join(opts.out, base))}.json and .md (${results.durationSeconds} s)`);
+  return { results, base };
 }
 
 main().catch((err: unknown) => {

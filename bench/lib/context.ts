@@ -17,6 +17,8 @@ export interface BenchContext {
   deadline: number;
   /** Leads/s the intake scenario measured (used to size the SLA scenario's deadlines). */
   measuredIntakeRate?: number;
+  /** Bare signalWithStart/s the intake floor measured (used to size the floors that start many workflows). */
+  measuredFloorRate?: number;
   say: (message: string) => void;
   /** CLOCK_MONOTONIC windows (µs) of the measured Leadflow phases, to cut profiles down to them. */
   profileWindows: [number, number][];

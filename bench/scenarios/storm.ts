@@ -7,6 +7,7 @@ import { leadStateQuery } from '../../workflows/lead.messages';
 import { inquiryForm, type BenchContext } from '../lib/context';
 import { runClosedLoop, sleep, waitFor } from '../lib/load';
 import { round, summarize } from '../lib/stats';
+import { FLOOR_TASK_QUEUE, floorSignal, floorSignalCountQuery } from '../workflows/floor.workflows';
 
 export interface StormResult {
   events: number;
@@ -42,6 +43,25 @@ export interface StormResult {
     firstFailure?: string;
   }[];
   finalState: { correct: boolean; checks: Record<string, { expected: unknown; actual: unknown }> };
+  /** The bare engine: as many signals to one open workflow, from the client, at the same concurrency. */
+  floor?: StormFloorResult;
+  /** Leadflow ÷ floor: accepted/s (below 1 = slower), p50 and p99 (above 1 = slower). */
+  ratio?: { perSecond: number; p50: number; p99: number };
+}
+
+export interface StormFloorResult {
+  signals: number;
+  accepted: number;
+  errors: number;
+  errorSamples: string[];
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  runs: number;
+  maxHistoryLength: number;
+  /** Signals the workflow counted over all its runs equal the signals the server accepted. */
+  countCorrect: boolean;
+  counted?: number;
 }
 
 const TYPES = ['page_view', 'email_open', 'email_click', 'content_download', 'pricing_page_view', 'webinar_attended'];
@@ -179,6 +199,7 @@ export async function runStorm(ctx: BenchContext, events: number, maxMs: number)
   // except a 503 "may still be applied" (a deadline), whose event may be there once or not at all.
   const correct = Object.values(checks).every((c) => c.expected === c.actual);
   const s = summarize(sent.latenciesMs);
+  const floor = await runStormFloor(ctx, events, maxMs, defaultLeadPolicy.maxHistoryEvents);
   return {
     events,
     concurrency,
@@ -197,6 +218,61 @@ export async function runStorm(ctx: BenchContext, events: number, maxMs: number)
     maxHistoryLength,
     runDetails,
     finalState: { correct, checks },
+    floor,
+    ratio: {
+      perSecond: round(sent.perSecond / floor.perSecond, 3),
+      p50: round(s.p50 / floor.p50Ms, 2),
+      p99: round(s.p99 / floor.p99Ms, 2),
+    },
+  };
+}
+
+/**
+ * The floor of scenario 4: `signals` bare signals to ONE open workflow that only counts them and
+ * continues as new at the same history bound as a lead, from the client, at the same concurrency.
+ */
+export async function runStormFloor(ctx: BenchContext, signals: number, maxMs: number, maxHistoryEvents: number): Promise<StormFloorResult> {
+  const client = ctx.env.client!;
+  const workflowId = `floor-storm-${ctx.runTag}`;
+  const base = Date.parse('2026-01-01T00:00:00Z');
+  await client.workflow.start('floorStormWorkflow', { workflowId, taskQueue: FLOOR_TASK_QUEUE, args: [{ received: 0, maxHistoryEvents }] });
+  ctx.say(`storm floor: ${signals} bare signals to ${workflowId} at concurrency ${ctx.concurrency}`);
+  const sent = await runClosedLoop({
+    count: signals,
+    concurrency: ctx.concurrency,
+    maxMs,
+    op: (i) =>
+      client.workflow
+        .getHandle(workflowId)
+        .signal(floorSignal, { type: TYPES[i % TYPES.length], occurredAt: new Date(base + i * 1000).toISOString(), id: `storm-${i}` }),
+  });
+  // The latest run answers for all of them (each run carries the count into the next).
+  let counted: number | undefined;
+  await waitFor(async () => {
+    counted = await client.workflow.getHandle(workflowId).query(floorSignalCountQuery).catch(() => undefined);
+    return counted === sent.completed;
+  }, 60_000, 500);
+  let runs = 0;
+  let maxHistoryLength = 0;
+  for await (const info of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    runs++;
+    maxHistoryLength = Math.max(maxHistoryLength, info.historyLength);
+  }
+  await client.workflow.getHandle(workflowId).terminate('bench storm floor done').catch(() => undefined);
+  const s = summarize(sent.latenciesMs);
+  ctx.say(`storm floor: ${sent.completed} accepted at ${round(sent.perSecond, 1)}/s, ${runs} runs, counted ${counted ?? 'n/a'}`);
+  return {
+    signals,
+    accepted: sent.completed,
+    errors: sent.errors,
+    errorSamples: sent.errorSamples,
+    perSecond: round(sent.perSecond, 1),
+    p50Ms: round(s.p50, 1),
+    p99Ms: round(s.p99, 1),
+    runs,
+    maxHistoryLength,
+    countCorrect: counted === sent.completed,
+    ...(counted !== undefined && { counted }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { condition, defineSignal, defineUpdate, setHandler } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, defineUpdate, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 
 /*
  * The Temporal engine's own floor, for comparison with Leadflow on the same server: the cheapest
@@ -24,4 +24,31 @@ export async function floorEmptyWorkflow(): Promise<void> {
 export async function floorUpdateWorkflow(): Promise<void> {
   setHandler(floorNoopUpdate, () => 'ok');
   await condition(() => false);
+}
+
+/**
+ * The floor of an SLA deadline: one durable timer to `dueAtMs` (epoch ms), nothing else. Returns
+ * fired − due by the workflow's clock when the timer fired, as Leadflow's breach records it.
+ */
+export async function floorTimerWorkflow(dueAtMs: number): Promise<number> {
+  const waitMs = dueAtMs - Date.now();
+  if (waitMs > 0) await sleep(waitMs);
+  return Date.now() - dueAtMs;
+}
+
+/** Signals the storm floor has taken over all its runs. */
+export const floorSignalCountQuery = defineQuery<number>('floorSignalCount');
+
+/**
+ * The floor of an engagement storm: one open workflow that counts the signals it gets and, like a
+ * lead, continues as new when its history reaches `maxHistoryEvents`, carrying the count.
+ */
+export async function floorStormWorkflow(input: { received: number; maxHistoryEvents: number }): Promise<void> {
+  let received = input.received;
+  setHandler(floorSignal, () => {
+    received++;
+  });
+  setHandler(floorSignalCountQuery, () => received);
+  await condition(() => workflowInfo().historyLength >= input.maxHistoryEvents || workflowInfo().continueAsNewSuggested);
+  await continueAsNew<typeof floorStormWorkflow>({ received, maxHistoryEvents: input.maxHistoryEvents });
 }

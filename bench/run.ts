@@ -17,7 +17,7 @@ import { runStorm, type StormResult } from './scenarios/storm';
 
 /*
  * npm run bench                 full mode: the issue's sizes where they fit in --budget-min (default 20)
- * npm run bench -- --quick      a ~2-minute smoke: the ratio table, small SLA and storm runs
+ * npm run bench -- --quick      a 3-5 minute smoke: the ratio table, small SLA and storm runs
  *   --concurrency N   requests in flight for intake, decisions and the storm (default 16)
  *   --reps N          repetitions of intake and decisions (default 3 quick, 5 full)
  *   --budget-min N    wall-clock budget of the whole run; scenarios that cannot fit are skipped, and say so
@@ -139,7 +139,7 @@ function options() {
     mode,
     concurrency: int('concurrency', values.concurrency, 16, 1, 256),
     reps: int('reps', values.reps, mode === 'quick' ? 3 : 5, 1, 20),
-    budgetMinutes: int('budget-min', values['budget-min'], mode === 'quick' ? 4 : 20, 1, 600),
+    budgetMinutes: int('budget-min', values['budget-min'], mode === 'quick' ? 5 : 20, 1, 600),
     scenarios: only as ScenarioName[],
     profile: values.profile ?? false,
     temporalDb: temporalDbOption(values['temporal-db']),

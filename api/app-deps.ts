@@ -18,6 +18,11 @@ export interface AppDeps {
   metrics: ApiMetrics;
   /** How long a sales decision waits for the lead workflow before answering 503. */
   decisionTimeoutMs: number;
+  /**
+   * Engagement requests for one lead arriving within this many ms share one signal (0 = one signal
+   * each); default DEFAULT_ENGAGEMENT_COALESCE_MS.
+   */
+  engagementCoalesceMs?: number;
   /** Base URL of the Temporal Web UI, for links to a lead's workflow. */
   temporalUiUrl?: string;
 }

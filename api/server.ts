@@ -27,6 +27,7 @@ export async function startApiServer(config: LeadflowConfig, db: Db, client: Cli
     logger,
     metrics: createApiMetrics(db),
     decisionTimeoutMs: config.api.decisionTimeoutMs,
+    engagementCoalesceMs: config.api.engagementCoalesceMs,
     temporalUiUrl: config.temporal.uiUrl,
   });
   const server = await new Promise<Server>((resolve, reject) => {

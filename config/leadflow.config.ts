@@ -37,6 +37,8 @@ const envSchema = z.object({
    * the SDK's Core can evict a run in the middle of a task and livelock it).
    */
   LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  /** Engagement requests for one lead arriving within this many ms share one signal (0 = one each). */
+  LEADFLOW_ENGAGEMENT_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** production = prebuilt workflow bundle (npm run build); anything else bundles from source at start. */
   NODE_ENV: z.string().default('development'),
@@ -55,6 +57,7 @@ export interface LeadflowConfig {
     webhookSecret?: string;
     rateLimitPerMinute: number;
     decisionTimeoutMs: number;
+    engagementCoalesceMs: number;
   };
   /** Lead worker tuning; absent = the defaults of `loadConfig`. */
   worker?: { maxCachedWorkflows: number };
@@ -90,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { devK
       webhookSecret: e.LEADFLOW_WEBHOOK_SECRET,
       rateLimitPerMinute: e.LEADFLOW_RATE_LIMIT_PER_MINUTE,
       decisionTimeoutMs: e.LEADFLOW_DECISION_TIMEOUT_MS,
+      engagementCoalesceMs: e.LEADFLOW_ENGAGEMENT_COALESCE_MS,
     },
     worker: { maxCachedWorkflows: e.LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS },
     logLevel: e.LOG_LEVEL,

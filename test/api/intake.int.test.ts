@@ -2,7 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/client';
 import request from 'supertest';
 import { signWebhookBody } from '../../api/auth';
 import { EngagementsAccepted, FormAccepted, LeadResponse } from '../../api/schemas';
-import { leadIdForEmail } from '../../client/lead-id';
+import { leadIdForEmail, workflowIdForLead } from '../../client/lead-id';
 import { bearer, eventually, mqlForm, startApiTestbed, testKeys, WEBHOOK_SECRET, type ApiTestbed } from '../support/api-app';
 
 // POST /v1/leads and POST /v1/leads/{id}/engagements over HTTP, against a real Temporal dev server, a
@@ -236,6 +236,25 @@ describe('POST /v1/leads/{leadId}/engagements', () => {
     // newsletter 2 + pricing 10 + webinar 12 + click 3 = 27 < 30: still an inquiry, with the score in the read model
     const view = await request(t.app).get(`/v1/leads/${lead.leadId}`).set(read);
     expect(view.body.lead).toMatchObject({ stage: 'inquiry', engagementScore: 27 });
+  });
+
+  test('a burst of requests to one lead is answered 202 each and arrives in fewer signals, every event once', async () => {
+    const { body: lead } = await submit({ ...mqlForm('burst@intake.example'), formType: 'newsletter', seniority: 'student' });
+    const at = new Date().toISOString();
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => engage(lead.leadId, { type: i % 2 ? 'page_view' : 'email_open', occurredAt: at, id: `burst-${i}` })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 40 }, () => 202));
+    const recorded = await eventually(
+      async () => (await eventTypes(lead.leadId)).filter((e) => e === 'EngagementRecorded').length,
+      (n) => n === 40,
+    );
+    expect(recorded).toBe(40);
+    // The requests were in flight together: they shared signals (LEADFLOW_ENGAGEMENT_COALESCE_MS).
+    const history = await t.env.client.workflow.getHandle(workflowIdForLead(lead.leadId)).fetchHistory();
+    const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.length).toBeLessThan(40);
   });
 
   test('404 for an unknown lead, 400 for a malformed id or body', async () => {

@@ -150,6 +150,7 @@ export function resultsMarkdown(r: BenchResults): string {
         `Floor: ${fmt(f.signals, 0)} bare signals from the client to one workflow that counts them (continue-as-new at the same history bound): ` +
           `${fmt(f.accepted, 0)} accepted at ${fmt(f.perSecond)}/s (p50 ${fmt(f.p50Ms)} ms, p99 ${fmt(f.p99Ms)} ms)${f.errors ? `, ${fmt(f.errors, 0)} refused (${f.errorSamples[0] ?? ''})` : ''}; ` +
           `${f.runs} runs, longest history ${fmt(f.maxHistoryLength, 0)} events; count ${f.countCorrect ? 'correct' : `WRONG (${f.counted ?? 'n/a'} counted)`}. ` +
+          `${f.workerDied ? `**The floor worker died:** ${f.workerDied} (started again for the rest of the run). ` : ''}` +
           `Ratio Leadflow ÷ floor: throughput ${x(s.ratio?.perSecond)}, p50 ${x(s.ratio?.p50)}, p99 ${x(s.ratio?.p99)}.`,
         '',
       );

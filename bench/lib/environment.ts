@@ -274,6 +274,35 @@ export class BenchEnvironment {
     if (!ready) throw new Error('the API did not become ready within 30 s');
   }
 
+  /**
+   * Starts the floor worker again after it died, and says how it died (its exit and the log's last
+   * lines). The storm's floor can kill it: a bare workflow flooded with signals cannot continue as new,
+   * and replaying its grown run outlasts the SDK's workflow-task limit.
+   */
+  async restartFloorWorker(): Promise<string | undefined> {
+    const dead = this.floorWorker;
+    if (!dead || dead.alive) return undefined;
+    const tail = dead.logTail(60).split('\n');
+    const timedOut = tail.some((l) => /Script execution timed out/.test(l));
+    const error = tail.find((l) => /^Error/.test(l));
+    const how =
+      `floor worker exited (code ${dead.exit?.code ?? 'none'}, signal ${dead.exit?.signal ?? 'none'})` +
+      `${timedOut ? '; a workflow task had run past the SDK\'s 5 s limit ("Script execution timed out")' : ''}${error ? `; ${error}` : ''}`;
+    this.restarts += 1;
+    this.floorWorker = new Child(
+      'floor worker',
+      process.execPath,
+      [path.join(repoRoot(), 'dist/bench/floor-worker.js')],
+      { ...process.env, TEMPORAL_ADDRESS: this.temporalAddress },
+      path.join(this.tmpDir, `floor-worker-${this.restarts + 1}.log`),
+    );
+    await this.floorWorker.waitForLine(/floor worker started/, 90_000);
+    this.keepTmp = true;
+    return how;
+  }
+
+  private restarts = 0;
+
   /** A line per process that is no longer running (it should be), with its exit and its log's last lines. */
   deadProcesses(): string[] {
     const children = [this.temporal, this.worker, this.api, this.floorWorker].filter((c): c is Child => c !== undefined);

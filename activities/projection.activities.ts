@@ -32,13 +32,15 @@ export function createProjectionActivities(sink: EventSink) {
      * Called by the workflow after every decision batch and before it answers an Update, so an
      * acknowledged decision is already recorded. Must be idempotent per (leadId, seq).
      *
-     * Answers with the batch it recorded. As a local activity its input is not in the history, only its
-     * result (the marker), so the result is what keeps every event recoverable from Temporal
-     * (`client/recover-lead-events.ts`).
+     * As a local activity it answers with the batch it recorded: its input is not in the history, only
+     * its result (the marker), so the result is what keeps every event recoverable from Temporal
+     * (`client/recover-lead-events.ts`). As an activity task the input is in the history already, and
+     * echoing it would double the bytes of every engagement batch in the history.
      */
-    async recordEvents(input: RecordEventsInput): Promise<RecordEventsInput> {
-      await sink.append({ ...input, workflowRunId: activityInfo().workflowExecution?.runId ?? 'unknown' });
-      return { leadId: input.leadId, events: input.events };
+    async recordEvents(input: RecordEventsInput): Promise<RecordEventsInput | undefined> {
+      const info = activityInfo();
+      await sink.append({ ...input, workflowRunId: info.workflowExecution?.runId ?? 'unknown' });
+      return info.isLocal ? { leadId: input.leadId, events: input.events } : undefined;
     },
   };
 }

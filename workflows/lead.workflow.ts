@@ -114,7 +114,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
     const options = command.type === 'DecayEngagement' ? { legacyDecay: !patched(EXACT_DECAY_PATCH) } : {};
     const decision = decide(command, state, nowIso(), policy, options);
     if (!decision.ok || decision.events.length === 0) return decision;
-    await recordEvents({ leadId: state.leadId, events: decision.events });
+    // Engagement arrives in bursts of signals: a local activity writing a batch of up to 500 events
+    // would keep the workflow task open meanwhile, every signal arriving in that time fails the next
+    // continue-as-new, and the run grows until replaying it outlasts the SDK's task limit. An activity
+    // task ends the workflow task at once.
+    const record = command.type === 'RecordEngagement' ? taskActivities.recordEvents : recordEvents;
+    await record({ leadId: state.leadId, events: decision.events });
     for (const event of decision.events) state = evolve(state, event);
     publishSearchAttributes(state, publishedAttributes);
     for (const event of decision.events) sendNotification(event);

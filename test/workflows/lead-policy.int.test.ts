@@ -35,8 +35,8 @@ import { createTestWorker, createTimeSkippingEnv, Recorder, workflowBundle } fro
 /*
  * Issue 5 on the time-skipping server: routing by policy (round robin around an absent rep, a breach
  * going to a different rep), the business-hours SLA clock, engagement decay by the lead's own timer,
- * consent, contact attempts, unsubscribe stopping nurture timers, and a new policy taking effect at
- * the lead's next cycle. Each test runs its own worker on its own task queue, so routing rotations
+ * consent, contact attempts and unsubscribe stopping nurture timers. A new policy taking effect at the
+ * lead's next cycle is in lead-policy-cycle.int.test.ts, on the dev server. Each test runs its own worker on its own task queue, so routing rotations
  * (kept per worker in these tests) start from the first rep.
  */
 
@@ -312,51 +312,6 @@ describe('scoring, consent and nurture (time-skipping)', () => {
       expect((await leadState(handle)).seq).toBe(seqBefore);
       await terminateIfRunning(handle);
     });
-  });
-
-  test('a changed policy reaches a lead at its next cycle (recycle), never rewriting what was decided', async () => {
-    const v1 = policyWith(() => undefined, 'policy-v1');
-    const v2 = policyWith((p) => {
-      p.recycleCoolOffDays = 1;
-    }, 'policy-v2');
-    const v3 = policyWith((p) => {
-      p.recycleCoolOffDays = 3;
-    }, 'policy-v3');
-    const email = uniqueEmail('cycle');
-    const leadId = leadIdForEmail(email);
-    // What the worker runs with: each change below is a redeploy with a new policy file. (One worker
-    // answers for all three: the lead only ever sees the active policy through the activePolicy activity.)
-    let deployed = v1;
-    await withWorker(async ({ recorder, taskQueue }) => {
-      const since = <T extends Parameters<typeof eventsOf>[2]>(type: T, seen: number) => eventsOf(recorder, leadId, type).slice(seen);
-      // v1 is the policy the lead was captured under (an inquiry, not yet ready: no phone number).
-      const { phone: _phone, ...noPhone } = goodProfile(email);
-      const { handle } = await capture(taskQueue, v1, { formType: 'webinar_attended', profile: noPhone });
-      expect((await leadState(handle)).stage).toBe('inquiry');
-
-      // Marketing ops roll out v2 while the lead is an inquiry; then it hand-raises. Its cycle started
-      // under v1, so v1 scores, routes and times it, and v1 decides the recycle's cool-off.
-      deployed = v2;
-      await handle.executeUpdate(submitFormUpdate, { args: [demoRequestForm(email)] });
-      const first = await waitForState(handle, (s) => s.owner !== undefined, 'owner');
-      expect(first.policyVersion).toBe('policy-v1');
-      expect(since('LeadBecameMql', 0).map((e) => e.data.policyVersion)).toEqual(['policy-v1']);
-      expect(since('LeadAssigned', 0).map((e) => e.data.policyVersion)).toEqual(['policy-v1']);
-      await handle.executeUpdate(rejectUpdate, { args: [{ rep: first.owner!, reason: 'bad_timing' }] });
-      const recycled = await leadState(handle);
-      expect(Date.parse(recycled.recycle!.coolOffUntil) - Date.parse(recycled.recycle!.at)).toBe(30 * DAY);
-
-      // v3 arrives during the cool-off. The nurture cycle took v2 at the recycle and keeps it: v2
-      // scores and routes the second MQL; v3 waits for the lead's next cycle.
-      deployed = v3;
-      await sleepUntil(env, recycled.recycle!.coolOffUntil, handle);
-      await handle.executeUpdate(submitFormUpdate, { args: [demoRequestForm(email)] });
-      const second = await waitForState(handle, (s) => s.mqlCycle === 2 && s.owner !== undefined, 'second MQL');
-      expect(second.policyVersion).toBe('policy-v2');
-      expect(since('LeadBecameMql', 1).map((e) => e.data.policyVersion)).toEqual(['policy-v2']);
-      expect(since('LeadAssigned', 1).map((e) => e.data.policyVersion)).toEqual(['policy-v2']);
-      await terminateIfRunning(handle);
-    }, () => deployed);
   });
 });
 

@@ -6,7 +6,6 @@ import {
   log,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -63,20 +62,11 @@ import {
 
 // Recording events must not give up: the workflow waits (and the lead keeps its place) until the
 // projection store is back. Business failures are non-retryable by type.
-const ioRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
-/** The lead's own I/O as activity tasks: how runs started before the local-activities patch did it. */
-const taskActivities = proxyActivities<LeadActivities>({ startToCloseTimeout: '30 seconds', retry: ioRetry });
-/**
- * Projection writes and routing as local activities: the worker runs them inside the workflow task
- * that decided them, so a new MQL (record, choose an owner, record the assignment) is one workflow
- * task instead of five and costs the server no activity tasks (bench/README.md, "Fix 1"). They are short database calls, and
- * idempotent (events by seq, assignments by lead and cycle), so a retried task may run them again.
- * A long outage backs off with timers past one minute (`localRetryThreshold`), as activities did.
- */
-const localActivities = proxyLocalActivities<LeadActivities>({ startToCloseTimeout: '30 seconds', retry: ioRetry });
-// A notification is worth retrying for a while, never worth blocking the SLA clock for. It stays an
-// activity task: a slow or failing webhook inside the workflow task would hold every Update to the
-// lead (a sales decision) until it answered.
+const { recordEvents, assignOwner, activePolicy } = proxyActivities<LeadActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+// A notification is worth retrying for a while, never worth blocking the SLA clock for.
 const { notify } = proxyActivities<LeadActivities>({
   startToCloseTimeout: '15 seconds',
   scheduleToCloseTimeout: '1 hour',
@@ -85,20 +75,13 @@ const { notify } = proxyActivities<LeadActivities>({
 
 /**
  * One long-running workflow per lead. It only wires messages and timers to the pure decider: every
- * change goes decide → recordEvents (a local activity) → evolve, under one lock so handlers that await never
+ * change goes decide → recordEvents (activity) → evolve, under one lock so handlers that await never
  * interleave. Everything the lead will do next is derived from its state (`nextTimer`, `needsOwner`).
  */
 export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState> {
   // Clients pass a parsed policy; one recorded by an older release (plain rep ids, one reminder) gains
   // the defaults of newer fields, which change nothing about how it decides. No zod in the workflow
   // bundle: every run would evaluate it again (see bench/README.md, "Profile-driven fix").
-  // Per run, so a run never mixes the two: a run started before the patch keeps activity tasks to
-  // its end (and replays), its continue-as-new takes local ones.
-  const { recordEvents, assignOwner } = patched(LOCAL_ACTIVITIES_PATCH) ? localActivities : taskActivities;
-  // Asked once per cycle (recycle, continue-as-new), so it saves nothing as a local activity; and the
-  // time-skipping test server fails the workflow task when this one runs as a local activity inside
-  // the reject Update that recycles ("invalid history builder state for action", seen with 1.40.0).
-  const { activePolicy } = taskActivities;
   let policy: LeadPolicy = upgradeRecordedPolicy(input.policy);
   let state: LeadState = input.snapshot ?? initialLeadState(input.leadId);
   const pendingEngagements: EngagementInput[] = [...(input.pendingEngagements ?? [])];
@@ -114,12 +97,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
     const options = command.type === 'DecayEngagement' ? { legacyDecay: !patched(EXACT_DECAY_PATCH) } : {};
     const decision = decide(command, state, nowIso(), policy, options);
     if (!decision.ok || decision.events.length === 0) return decision;
-    // Engagement arrives in bursts of signals: a local activity writing a batch of up to 500 events
-    // would keep the workflow task open meanwhile, every signal arriving in that time fails the next
-    // continue-as-new, and the run grows until replaying it outlasts the SDK's task limit. An activity
-    // task ends the workflow task at once.
-    const record = command.type === 'RecordEngagement' ? taskActivities.recordEvents : recordEvents;
-    await record({ leadId: state.leadId, events: decision.events });
+    await recordEvents({ leadId: state.leadId, events: decision.events });
     for (const event of decision.events) state = evolve(state, event);
     publishSearchAttributes(state, publishedAttributes);
     for (const event of decision.events) sendNotification(event);
@@ -316,9 +294,6 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
     }
   }
 }
-
-/** patched() id of running the lead's own I/O (projection writes, routing) as local activities. */
-const LOCAL_ACTIVITIES_PATCH = 'local-activities';
 
 /** patched() id of the fix that assigns an owner right after a timer-driven breach or MQL. */
 const ASSIGN_OWNER_AFTER_TIMER_PATCH = 'assign-owner-after-timer';

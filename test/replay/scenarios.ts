@@ -101,23 +101,6 @@ export const scenarios: Record<string, (env: TestWorkflowEnvironment) => Promise
     await h.result();
     return h;
   },
-  /**
-   * Recorded with the lead's I/O as local activities (patch `local-activities`): an MQL whose SLA
-   * breaches and is reassigned, is accepted by the new owner, qualified and won. The owner is asked,
-   * not assumed, since the rotation's position depends on what ran before.
-   */
-  async 'local-activities-breach-then-won'(env) {
-    const email = 'local-activities@replay.example';
-    const h = await startLead(env, email);
-    await h.executeUpdate(submitFormUpdate, { args: [handRaiserForm(email)] });
-    await env.sleep('25 hours');
-    const { owner } = await h.query(leadStateQuery);
-    await h.executeUpdate(acceptUpdate, { args: [{ rep: owner! }] });
-    await h.executeUpdate(qualifyUpdate, { args: [{ rep: owner!, budget: true, authority: true, need: true, timeline: true }] });
-    await h.executeUpdate(closeUpdate, { args: [{ rep: owner!, outcome: 'won' }] });
-    await h.result();
-    return h;
-  },
   /** Rejected for bad contact data (recycled), re-qualifies after the cool-off, then is disqualified. */
   async 'recycled-requalified-disqualified'(env) {
     const email = 'recycled@replay.example';

@@ -33,7 +33,7 @@ const database = {
 };
 
 // The layers that run outside the sandbox, reached by a relative path ('../activities', '../../db/pool').
-const outerLayerDirs = ['activities', 'db', 'api', 'worker', 'client'];
+const outerLayerDirs = ['activities', 'db', 'api', 'worker', 'client', 'encryption'];
 const outerLayers = (dirs) => `^(?:\\.\\.?/)+(?:${dirs.join('|')})(?:/.*)?$`;
 
 const restrictedImports = (patterns) => ['error', { patterns }];

@@ -2,6 +2,7 @@ import { activityInfo } from '@temporalio/activity';
 import type { Db } from '../db/connection';
 import { appendLeadEvents } from '../db/lead-events.repository';
 import type { LeadEvent } from '../domain/lead-events';
+import type { PersonalDataSealer } from '../encryption/personal-data-sealer';
 
 export interface RecordEventsInput {
   leadId: string;
@@ -18,10 +19,10 @@ export interface EventSink {
  * batch is a no-op; a database that is down or a gap in seq throws, and Temporal retries the activity
  * (the workflow waits, so nothing is lost and nothing is half-applied).
  */
-export function databaseEventSink(db: Db): EventSink {
+export function databaseEventSink(db: Db, sealer: PersonalDataSealer): EventSink {
   return {
     async append(input) {
-      await appendLeadEvents(db, input);
+      await appendLeadEvents(db, sealer, input);
     },
   };
 }

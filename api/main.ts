@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config/leadflow.config';
 import { createDatabase, describeDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
+import { createKeyStore, leadflowDataConverter } from '../encryption';
 import { startApiServer } from './server';
 
 /** `npm run api`: the HTTP API alone (production; needs DATABASE_URL, since PGlite is one process). */
@@ -16,8 +17,9 @@ async function main(): Promise<void> {
   const db = createDatabase(config.database);
   await migrateToLatest(db);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const api = await startApiServer(config, db, client, logger);
+  const keys = createKeyStore(db, config.privacy.masterKeys);
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: leadflowDataConverter(keys) });
+  const api = await startApiServer(config, db, client, logger, keys);
   logger.info({ url: api.url, database: describeDatabase(config.database), temporal: config.temporal.address }, 'leadflow api listening');
   const stop = async () => {
     logger.info('shutting down');

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { LeadflowConfig } from '../config/leadflow.config';
 import type { Db } from '../db/connection';
 import { savePolicyVersion } from '../db/policy-versions.repository';
+import type { KeyStore } from '../encryption';
 import { createApp } from './app';
 import { createApiMetrics } from './metrics';
 
@@ -14,12 +15,14 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApiServer(config: LeadflowConfig, db: Db, client: Client, logger: Logger): Promise<RunningApi> {
+export async function startApiServer(config: LeadflowConfig, db: Db, client: Client, logger: Logger, keys: KeyStore): Promise<RunningApi> {
   // New leads start with this policy: keep it, so their scores stay explainable after it changes.
   await savePolicyVersion(db, config.policy);
   const app = createApp({
     client,
     db,
+    keys,
+    leadIdSecret: config.privacy.leadIdSecret,
     policy: config.policy,
     policySource: config.policySource,
     taskQueue: config.temporal.taskQueue,

@@ -3,7 +3,7 @@ import type { LeadPolicy } from '../domain/lead-policy';
 import type { LeadState } from '../domain/lead-state';
 import { leadWorkflow } from '../workflows';
 import { LEAD_TASK_QUEUE, submitFormUpdate, type FillFormInput, type FormAnswer } from '../workflows/lead.messages';
-import { leadIdForEmail, workflowIdForLead } from './lead-id';
+import { workflowIdForLead } from './lead-id';
 
 export interface SubmitFormOptions {
   /**
@@ -21,7 +21,8 @@ export interface SubmitFormOptions {
 }
 
 /**
- * A form fill creates the lead or updates the existing one for that person, atomically: update-with-
+ * A form fill creates the lead or updates the existing one for that person (`leadId`: see
+ * api/lead-identity.ts for which of the person's ids is current), atomically: update-with-
  * start either starts the workflow and delivers the form, or delivers it to the running one. The answer
  * says which, and only arrives once the form's events are recorded.
  *
@@ -31,12 +32,12 @@ export interface SubmitFormOptions {
  */
 export async function submitForm(
   client: Client,
+  leadId: string,
   form: FillFormInput,
   policy: LeadPolicy,
   taskQueue = LEAD_TASK_QUEUE,
   options: SubmitFormOptions = {},
 ): Promise<FormAnswer> {
-  const leadId = leadIdForEmail(form.profile.email);
   const start = new WithStartWorkflowOperation(leadWorkflow, {
     workflowId: workflowIdForLead(leadId),
     taskQueue,

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { LeadEvent } from '../domain/lead-events';
 import { LEAD_WORKFLOW_TYPE } from '../workflows/lead.messages';
@@ -14,10 +14,16 @@ export interface RecoveredLead {
  * run of every lead workflow carried a batch of events (as an activity task, its input; as a local
  * activity, its result). Yields one lead at a
  * time with its events from all runs (continue-as-new chains included), sorted by seq.
+ *
+ * Histories hold encrypted payloads: `codec` (Leadflow's LeadPayloadCodec) decodes the ones read. An
+ * erased lead's payloads cannot be decoded any more (its key is destroyed): `onErased` is told, and the
+ * lead is skipped; `lead_events` keeps its facts.
  */
 export async function* recoverLeadEventsFromTemporal(
   client: Client,
+  codec: PayloadCodec,
   onRun: (workflowId: string, runId: string) => void = () => undefined,
+  onErased: (workflowId: string) => void = () => undefined,
 ): AsyncGenerator<RecoveredLead> {
   const runsByLead = new Map<string, string[]>();
   for await (const wf of client.workflow.list({ query: `WorkflowType = '${LEAD_WORKFLOW_TYPE}'` })) {
@@ -28,15 +34,45 @@ export async function* recoverLeadEventsFromTemporal(
   for (const [workflowId, runIds] of runsByLead) {
     const bySeq = new Map<number, { event: LeadEvent; workflowRunId: string }>();
     let leadId = workflowId;
+    let erased = false;
     for (const runId of runIds) {
       const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      try {
+        await decodeRecordedPayloads(history, codec);
+      } catch (err) {
+        if ((err as Error).name !== 'DataKeyDestroyedError') throw err;
+        erased = true;
+        break;
+      }
       for (const batch of recordedBatches(history)) {
         leadId = batch.leadId;
         for (const event of batch.events) bySeq.set(event.seq, { event, workflowRunId: runId });
       }
       onRun(workflowId, runId);
     }
+    if (erased) {
+      onErased(workflowId);
+      continue;
+    }
     yield { leadId, events: [...bySeq.values()].sort((a, b) => a.event.seq - b.event.seq) };
+  }
+}
+
+/** Decodes, in place, the payloads `recordedBatches` reads: recordEvents inputs and local-activity markers. */
+export async function decodeRecordedPayloads(history: temporal.api.history.v1.IHistory, codec: PayloadCodec): Promise<void> {
+  const decodeAll = async (payloads: Payload[] | null | undefined): Promise<void> => {
+    if (!payloads?.length) return;
+    const decoded = await codec.decode(payloads);
+    decoded.forEach((p, i) => (payloads[i] = p));
+  };
+  for (const e of history.events ?? []) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s && s.activityType?.name === 'recordEvents') await decodeAll(s.input?.payloads);
+    const m = e.markerRecordedEventAttributes;
+    if (m?.markerName === LOCAL_ACTIVITY_MARKER && !m.failure) {
+      await decodeAll(m.details?.data?.payloads);
+      await decodeAll(m.details?.result?.payloads);
+    }
   }
 }
 

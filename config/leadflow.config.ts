@@ -4,6 +4,7 @@ import type { DatabaseConfig } from '../db/connection';
 import { databaseConfigFromEnv } from '../db/database-config';
 import type { LeadPolicy } from '../domain/lead-policy';
 import { builtInPolicy, loadPolicyFile } from './policy-file';
+import { privacyConfigFromEnv, type PrivacyConfig } from './privacy.config';
 import { LEAD_TASK_QUEUE } from '../workflows/lead.messages';
 
 /** Lead workflows a worker keeps cached when LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS is not set. */
@@ -51,6 +52,8 @@ export interface LeadflowConfig {
   /** Where the policy came from: the file's path, or `built-in`. */
   policySource: string;
   database: DatabaseConfig;
+  /** Master keys and the lead id secret (config/privacy.config.ts). */
+  privacy: PrivacyConfig;
   api: {
     port: number;
     keys: ApiKey[];
@@ -87,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { devK
     policy: e.LEADFLOW_POLICY_FILE ? loadPolicyFile(e.LEADFLOW_POLICY_FILE) : builtInPolicy(),
     policySource: e.LEADFLOW_POLICY_FILE ?? 'built-in',
     database: databaseConfigFromEnv(env),
+    privacy: privacyConfigFromEnv(env),
     api: {
       port: e.PORT,
       keys,

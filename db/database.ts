@@ -1,4 +1,6 @@
+import type { DataKeyTable } from './tables/data-key.table';
 import type { IdempotencyKeyTable } from './tables/idempotency-key.table';
+import type { LeadErasureTable } from './tables/lead-erasure.table';
 import type { LeadEventTable } from './tables/lead-event.table';
 import type { LeadTable } from './tables/lead.table';
 import type { PolicyVersionTable } from './tables/policy-version.table';
@@ -13,4 +15,6 @@ export interface Database {
   routingPositions: RoutingPositionTable;
   routingAssignments: RoutingAssignmentTable;
   policyVersions: PolicyVersionTable;
+  dataKeys: DataKeyTable;
+  leadErasures: LeadErasureTable;
 }

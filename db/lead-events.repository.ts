@@ -1,5 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { LeadEvent } from '../domain/lead-events';
+import { withoutPersonalData, withPersonalData } from '../domain/personal-data';
+import type { PersonalDataSealer } from '../encryption/personal-data-sealer';
 import { projectLeadEvents, toReadModel, type LeadReadModel } from '../domain/lead-projection';
 import type { LeadState } from '../domain/lead-state';
 import type { Db } from './connection';
@@ -27,13 +29,17 @@ export interface AppendResult {
  * Appends one decision batch and moves the lead's row forward, in one transaction. Idempotent: events
  * already stored are skipped (a retried or duplicated batch changes nothing), and a batch that would
  * leave a hole in the sequence is refused so the caller retries instead of silently skipping events.
+ * Personal fields are sealed with the lead's key (`sealer`) before they reach the table.
  */
 export async function appendLeadEvents(
   db: Db,
+  sealer: PersonalDataSealer,
   input: { leadId: string; events: readonly LeadEvent[]; workflowRunId: string },
 ): Promise<AppendResult> {
   const { leadId, workflowRunId } = input;
   const events = [...input.events].sort((a, b) => a.seq - b.seq);
+  // Sealed outside the transaction: the key may be read or created first, and the lock held short.
+  const rows = await Promise.all(events.map((e) => eventRow(sealer, leadId, e, workflowRunId)));
   return db.transaction().execute(async (trx) => {
     await lockLead(trx, leadId);
     const lastSeq = await lastStoredSeq(trx, leadId);
@@ -44,14 +50,14 @@ export async function appendLeadEvents(
     });
     await trx
       .insertInto('leadEvents')
-      .values(fresh.map((e) => eventRow(leadId, e, workflowRunId)))
+      .values(rows.filter((r) => r.seq > lastSeq))
       .onConflict((oc) => oc.columns(['leadId', 'seq']).doNothing())
       .execute();
     const current = await readModel(trx, leadId);
     const next =
       current && current.lastEventSeq === lastSeq
         ? projectLeadEvents(current, fresh, leadId)
-        : projectLeadEvents(null, await loadEvents(trx, leadId), leadId); // row drifted: refold it all
+        : projectLeadEvents(null, await loadEvents(trx, sealer, leadId), leadId); // row drifted: refold it all
     if (next) await upsertLead(trx, next);
     return { inserted: fresh.length, lastEventSeq: fresh[fresh.length - 1]!.seq };
   });
@@ -63,28 +69,29 @@ export async function appendLeadEvents(
  */
 export async function restoreLeadEvents(
   db: Db,
+  sealer: PersonalDataSealer,
   input: { leadId: string; events: readonly { event: LeadEvent; workflowRunId: string }[] },
 ): Promise<number> {
+  const rows = await Promise.all(input.events.map(({ event, workflowRunId }) => eventRow(sealer, input.leadId, event, workflowRunId)));
   return db.transaction().execute(async (trx) => {
     await lockLead(trx, input.leadId);
     let inserted = 0;
-    for (let i = 0; i < input.events.length; i += 500) {
-      const chunk = input.events.slice(i, i + 500);
+    for (let i = 0; i < rows.length; i += 500) {
       const result = await trx
         .insertInto('leadEvents')
-        .values(chunk.map(({ event, workflowRunId }) => eventRow(input.leadId, event, workflowRunId)))
+        .values(rows.slice(i, i + 500))
         .onConflict((oc) => oc.columns(['leadId', 'seq']).doNothing())
         .executeTakeFirst();
       inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
     }
-    await refoldLead(trx, input.leadId);
+    await refoldLead(trx, sealer, input.leadId);
     return inserted;
   });
 }
 
 /** Recomputes one lead's row from its stored events; never moves a row backwards. */
-export async function refoldLead(trx: Transaction<Database>, leadId: string): Promise<LeadReadModel | null> {
-  const folded = projectLeadEvents(null, await loadEvents(trx, leadId), leadId);
+export async function refoldLead(trx: Transaction<Database>, sealer: PersonalDataSealer, leadId: string): Promise<LeadReadModel | null> {
+  const folded = projectLeadEvents(null, await loadEvents(trx, sealer, leadId), leadId);
   if (!folded) return null;
   // The column, not the state blob: a damaged row must be repaired, not trusted.
   const current = await trx.selectFrom('leads').select('lastEventSeq').where('leadId', '=', leadId).executeTakeFirst();
@@ -98,14 +105,28 @@ export async function lockLead(trx: Transaction<Database>, leadId: string): Prom
   await sql`select pg_advisory_xact_lock(hashtext(${leadId}))`.execute(trx);
 }
 
-export async function loadEvents(db: Db | Transaction<Database>, leadId: string): Promise<LeadEvent[]> {
+/**
+ * A lead's events in order, their personal fields opened with the lead's key. Once the lead is erased
+ * (its key destroyed, its sealed fields cleared) the events come back without them.
+ */
+export async function loadEvents(db: Db | Transaction<Database>, sealer: PersonalDataSealer, leadId: string): Promise<LeadEvent[]> {
   const rows = await db
     .selectFrom('leadEvents')
-    .select(['seq', 'type', 'data', 'occurredAt'])
+    .select(['seq', 'type', 'data', 'personal', 'occurredAt'])
     .where('leadId', '=', leadId)
     .orderBy('seq')
     .execute();
-  return rows.map((r) => ({ seq: r.seq, type: r.type, data: r.data, occurredAt: r.occurredAt.toISOString() }) as LeadEvent);
+  return Promise.all(rows.map((r) => storedEvent(sealer, leadId, r)));
+}
+
+/** One stored row as the event it records, personal fields opened when they are still there. */
+export async function storedEvent(
+  sealer: PersonalDataSealer,
+  leadId: string,
+  row: { seq: number; type: string; data: unknown; personal: string | null; occurredAt: Date },
+): Promise<LeadEvent> {
+  const event = { seq: row.seq, type: row.type, data: row.data, occurredAt: row.occurredAt.toISOString() } as LeadEvent;
+  return row.personal === null ? event : withPersonalData(event, await sealer.open(leadId, row.personal));
 }
 
 export async function readModel(db: Db | Transaction<Database>, leadId: string): Promise<LeadReadModel | null> {
@@ -122,8 +143,17 @@ async function lastStoredSeq(trx: Transaction<Database>, leadId: string): Promis
   return Number(row?.maxSeq ?? 0);
 }
 
-function eventRow(leadId: string, e: LeadEvent, workflowRunId: string) {
-  return { leadId, seq: e.seq, type: e.type, data: JSON.stringify(e.data), occurredAt: e.occurredAt, workflowRunId };
+async function eventRow(sealer: PersonalDataSealer, leadId: string, e: LeadEvent, workflowRunId: string) {
+  const { event, personal } = withoutPersonalData(e);
+  return {
+    leadId,
+    seq: e.seq,
+    type: e.type,
+    data: JSON.stringify(event.data),
+    personal: personal ? await sealer.seal(leadId, personal) : null,
+    occurredAt: e.occurredAt,
+    workflowRunId,
+  };
 }
 
 async function upsertLead(trx: Transaction<Database>, m: LeadReadModel): Promise<void> {

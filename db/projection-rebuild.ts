@@ -1,4 +1,5 @@
 import type { Db } from './connection';
+import type { PersonalDataSealer } from '../encryption/personal-data-sealer';
 import { lockLead, refoldLead } from './lead-events.repository';
 
 export interface RebuildProgress {
@@ -12,6 +13,7 @@ export interface RebuildProgress {
  */
 export async function rebuildLeadsFromEvents(
   db: Db,
+  sealer: PersonalDataSealer,
   onProgress: (p: RebuildProgress) => void = () => undefined,
   pageSize = 500,
 ): Promise<RebuildProgress> {
@@ -34,7 +36,7 @@ export async function rebuildLeadsFromEvents(
     for (const { leadId } of page) {
       await db.transaction().execute(async (trx) => {
         await lockLead(trx, leadId);
-        await refoldLead(trx, leadId);
+        await refoldLead(trx, sealer, leadId);
       });
       leads++;
     }

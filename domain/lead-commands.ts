@@ -45,6 +45,8 @@ export type RecordContactAttempt = {
 /** The lead's decay timer fired: fade the engagement score by the policy's half-life. */
 export type DecayEngagement = { type: 'DecayEngagement' };
 export type AssignOwner = { type: 'AssignOwner'; owner: string };
+/** Erase the person (GDPR art. 17); `requestedBy` is who asked for it (the privacy officer, say). */
+export type EraseLead = { type: 'EraseLead'; requestedBy: string };
 export type SendSlaReminder = { type: 'SendSlaReminder' };
 export type BreachSla = { type: 'BreachSla' };
 /** A recycled lead's cool-off ended: qualify it now if its scores and data already allow. */
@@ -64,7 +66,8 @@ export type LeadCommand =
   | AssignOwner
   | SendSlaReminder
   | BreachSla
-  | Reevaluate;
+  | Reevaluate
+  | EraseLead;
 
 export type LeadCommandType = LeadCommand['type'];
 

@@ -9,7 +9,8 @@ import {
   type RejectReason,
 } from './lead-events';
 import type { LeadPolicy } from './lead-policy';
-import { ENGAGEMENT_DEDUP_WINDOW, initialLeadState, isCaptured, type LeadState } from './lead-state';
+import { erasedState } from './personal-data';
+import { ENGAGEMENT_DEDUP_WINDOW, initialLeadState, isCaptured, isErased, type LeadState } from './lead-state';
 import { engagementPoints, fitClearsSuspect, fitScore, normaliseEmail, suspectReasons } from './scoring';
 import { addDays, addHours, isDue, slaDeadlines, type SlaDeadlines } from './sla';
 
@@ -19,7 +20,7 @@ import { addDays, addHours, isDue, slaDeadlines, type SlaDeadlines } from './sla
  * there is exactly one place that knows what a lead may do next.
  */
 
-export type RefusalCode = 'STAGE_DOES_NOT_ALLOW' | 'LEAD_NOT_FOUND' | 'NOT_DUE' | 'CONTACT_ATTEMPTS_REQUIRED';
+export type RefusalCode = 'STAGE_DOES_NOT_ALLOW' | 'LEAD_NOT_FOUND' | 'NOT_DUE' | 'CONTACT_ATTEMPTS_REQUIRED' | 'LEAD_ERASED';
 
 export interface CommandRefusal {
   code: RefusalCode;
@@ -55,6 +56,7 @@ const stageCommands: Record<LeadStage, LeadCommandType[]> = {
 
 /** The commands people may send in the lead's current stage (timer-driven commands are not listed). */
 export function allowedCommands(state: LeadState): LeadCommandType[] {
+  if (isErased(state)) return [];
   if (!isCaptured(state)) return ['FillForm'];
   return [...stageCommands[state.stage]];
 }
@@ -78,11 +80,15 @@ export function decide(
   if (!isCaptured(state) && command.type !== 'FillForm') {
     return refuse('LEAD_NOT_FOUND', command, state, `lead ${state.leadId} has not been captured yet`);
   }
+  if (isErased(state)) {
+    return refuse('LEAD_ERASED', command, state, `lead ${state.leadId} was erased at ${state.erasedAt}: it takes no more commands`);
+  }
   const draft = new Draft(state, now);
   switch (command.type) {
     case 'FillForm': {
       if (!requireStage(state, command)) return refuseStage(command, state);
       const profile = mergeProfile(state.profile, command.profile);
+      const repairedContactData = state.recycle?.needsDataRepair === true && contactDataChanged(state.profile, profile);
       if (!isCaptured(state)) {
         draft.emit('LeadCaptured', {
           leadId: state.leadId,
@@ -99,6 +105,7 @@ export function decide(
         engagementScore: draft.state.engagementScore + extra,
         handRaise: policy.handRaiserFormTypes.includes(command.formType),
         ...(command.consent ? { consent: command.consent } : {}),
+        ...(repairedContactData ? { repairedContactData: true as const } : {}),
       });
       checkSuspect(draft, policy);
       qualifyIfReady(draft, policy);
@@ -282,6 +289,11 @@ export function decide(
       qualifyIfReady(draft, policy);
       return draft.decision();
     }
+    case 'EraseLead': {
+      // Any stage, closed ones included: a person may ask to be erased whatever became of the lead.
+      draft.emit('LeadErased', { requestedBy: command.requestedBy, from: state.stage });
+      return draft.decision();
+    }
   }
 }
 
@@ -296,7 +308,9 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
       );
     case 'FormFilled': {
       const gained = event.data.engagementScore - s.engagementScore;
-      const repaired = s.recycle?.needsDataRepair === true && contactDataChanged(s.profile, event.data.profile);
+      // Forms recorded before `repairedContactData` existed are compared field by field.
+      const repaired =
+        s.recycle?.needsDataRepair === true && (event.data.repairedContactData ?? contactDataChanged(s.profile, event.data.profile));
       return {
         ...s,
         recycle: repaired && s.recycle ? { ...s.recycle, needsDataRepair: false } : s.recycle,
@@ -443,6 +457,8 @@ export function evolve(state: LeadState, event: LeadEvent): LeadState {
       );
     case 'LeadUnsubscribed':
       return { ...s, unsubscribed: true };
+    case 'LeadErased':
+      return erasedState(s, event.occurredAt);
   }
 }
 
@@ -499,6 +515,7 @@ export function nextTimer(
   policy?: LeadPolicy,
   options: { legacyUnsubscribedNurture?: boolean } = {},
 ): { at: string; command: TimerCommand } | undefined {
+  if (isErased(state)) return undefined;
   if (state.sla) {
     return state.sla.reminded
       ? { at: state.sla.dueAt, command: 'BreachSla' }
@@ -529,7 +546,7 @@ export function unsubscribeCancelsNurture(state: LeadState): boolean {
 
 /** True when the lead waits for an owner (new MQL, or reassignment after a breach). */
 export function needsOwner(state: LeadState): boolean {
-  return slaKindOf(state.stage) !== undefined && state.owner === undefined;
+  return !isErased(state) && slaKindOf(state.stage) !== undefined && state.owner === undefined;
 }
 
 // --- internals -------------------------------------------------------------------------------------

@@ -95,6 +95,11 @@ export type FormFilled = EventBase<
     handRaise: boolean;
     /** Present when the form carried a lawful basis for contacting the person. */
     consent?: ConsentRecord;
+    /**
+     * Present (true) when the form changed the contact data of a lead recycled for bad contact data.
+     * Recorded rather than recomputed, because the contact data itself is gone once the lead is erased.
+     */
+    repairedContactData?: true;
   }
 >;
 export type EngagementRecorded = EventBase<
@@ -158,6 +163,11 @@ export type EngagementDecayed = EventBase<
 /** High engagement with low fit: held for review, never routed while flagged. */
 export type LeadFlaggedSuspect = EventBase<'LeadFlaggedSuspect', { reasons: string[]; fitScore: number; engagementScore: number }>;
 export type LeadSuspectCleared = EventBase<'LeadSuspectCleared', { fitScore: number; engagementScore: number }>;
+/**
+ * The person was erased (GDPR art. 17): every personal field is gone, the lead's key is destroyed, its
+ * timers stop and it takes no more commands. Carries nothing personal; its facts stay for reports.
+ */
+export type LeadErased = EventBase<'LeadErased', { requestedBy: string; from: LeadStage }>;
 export type ContactAttemptRecorded = EventBase<
   'ContactAttemptRecorded',
   { rep: string; channel: ContactChannel; outcome?: ContactOutcome; note?: string; attempt: number }
@@ -182,6 +192,7 @@ export type LeadEvent =
   | EngagementDecayed
   | LeadFlaggedSuspect
   | LeadSuspectCleared
-  | ContactAttemptRecorded;
+  | ContactAttemptRecorded
+  | LeadErased;
 
 export type LeadEventType = LeadEvent['type'];

@@ -38,6 +38,7 @@ export interface LeadReadModel {
   createdAt: string;
   updatedAt: string;
   lastEventSeq: number;
+  erasedAt: string | null;
   state: LeadState;
 }
 
@@ -85,6 +86,7 @@ export function toReadModel(state: LeadState): LeadReadModel {
     createdAt: state.createdAt ?? state.updatedAt ?? '',
     updatedAt: state.updatedAt ?? '',
     lastEventSeq: state.seq,
+    erasedAt: state.erasedAt ?? null,
     state,
   };
 }

@@ -73,6 +73,8 @@ export interface LeadState {
   /** Recent engagement ids, oldest first, bounded by the policy's dedup window. */
   recentEngagementIds: string[];
   policyVersion?: string;
+  /** When the person was erased: nothing personal is left, and the lead takes no more commands. */
+  erasedAt?: string;
   createdAt?: string;
   updatedAt?: string;
 }
@@ -104,6 +106,10 @@ export function initialLeadState(leadId: string): LeadState {
 
 export function isCaptured(state: LeadState): boolean {
   return state.seq > 0;
+}
+
+export function isErased(state: LeadState): boolean {
+  return state.erasedAt !== undefined;
 }
 
 export function isClosed(state: LeadState): boolean {

@@ -5,9 +5,11 @@ import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { generateDevKey, parseApiKeys, type ApiKey } from '../api/auth';
 import { startApiServer } from '../api/server';
+import { dataDirFromEnv, withDevSecrets } from '../config/dev-secrets';
 import { loadConfig } from '../config/leadflow.config';
 import { createDatabase, describeDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
+import { createKeyStore, leadflowDataConverter } from '../encryption';
 import { createLeadWorker } from '../worker/lead-worker';
 
 /**
@@ -16,15 +18,18 @@ import { createLeadWorker } from '../worker/lead-worker';
  * Production runs them apart (`npm run worker`, `npm run api`) against PostgreSQL.
  */
 async function main(): Promise<void> {
-  const config = loadConfig(withDevKey(process.env), { devKey: true });
+  const dev = withDevSecrets(withDevKey(process.env), dataDirFromEnv(process.env, repoRoot()), { create: true });
+  const config = loadConfig(dev.env, { devKey: true });
   const logger = pino({ level: config.logLevel });
   const db = createDatabase(config.database);
   await migrateToLatest(db);
+  // One key store for the worker and the API: an erasure forgets the lead's key in both at once.
+  const keys = createKeyStore(db, config.privacy.masterKeys);
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const worker = await createLeadWorker(config, db, nativeConnection);
-  const api = await startApiServer(config, db, client, logger);
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: leadflowDataConverter(keys) });
+  const worker = await createLeadWorker(config, db, nativeConnection, keys);
+  const api = await startApiServer(config, db, client, logger, keys);
 
   const key = config.api.keys[0]!;
   const readKey = config.api.keys.find((k) => k.scopes.includes('read') || k.scopes.includes('admin')) ?? key;
@@ -37,6 +42,11 @@ async function main(): Promise<void> {
     `  Database     ${describeDatabase(config.database)}`,
     `  Policy       ${config.policySource} (${config.policy.version})`,
     `  API key      ${key.id}: ${key.secret}   (scopes: ${key.scopes.join(', ')})`,
+    `  Master key   ${config.privacy.masterKeySource} (key ${config.privacy.masterKeys.active.id})`,
+    ...(dev.used.length > 0
+      ? [`               development secrets in ${dev.used.map((f) => path.relative(process.cwd(), f)).join(', ')}: for development only,`,
+         '               set LEADFLOW_MASTER_KEY and LEADFLOW_LEAD_ID_SECRET in production']
+      : []),
     '',
     '  Try it:',
     `  curl -s -X POST ${api.url}/v1/leads -H 'Authorization: Bearer ${key.secret}' -H 'Content-Type: application/json' \\`,
@@ -67,8 +77,7 @@ async function main(): Promise<void> {
  */
 function withDevKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (env.LEADFLOW_API_KEYS || env.LEADFLOW_API_KEYS_FILE) return env;
-  // Same folder rule as the database (db/database-config.ts): LEADFLOW_DATA_DIR, else `.data` in the repo.
-  const dataDir = env.LEADFLOW_DATA_DIR ? path.resolve(env.LEADFLOW_DATA_DIR) : path.join(repoRoot(), '.data');
+  const dataDir = dataDirFromEnv(env, repoRoot());
   const file = path.join(dataDir, 'dev-api-key.json');
   let key: ApiKey;
   if (existsSync(file)) {

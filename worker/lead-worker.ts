@@ -6,12 +6,16 @@ import { DEFAULT_MAX_CACHED_WORKFLOWS, type LeadflowConfig } from '../config/lea
 import type { Db } from '../db/connection';
 import { savePolicyVersion } from '../db/policy-versions.repository';
 import { databaseRoutingStore } from '../db/routing.repository';
+import { keyStoreSealer, leadflowDataConverter, type KeyStore } from '../encryption';
 
 /** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) for production start-up. */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../workflow-bundle.js');
 
-/** The lead worker: task queue `leads`, the real activities writing to `db`. */
-export async function createLeadWorker(config: LeadflowConfig, db: Db, connection: NativeConnection): Promise<Worker> {
+/**
+ * The lead worker: task queue `leads`, the real activities writing to `db`, every payload encrypted
+ * with its lead's key from `keys`.
+ */
+export async function createLeadWorker(config: LeadflowConfig, db: Db, connection: NativeConnection, keys: KeyStore): Promise<Worker> {
   // Leads take this policy at their next cycle: keep it, so their scores stay explainable.
   await savePolicyVersion(db, config.policy);
   const bundleSource = config.production
@@ -24,9 +28,10 @@ export async function createLeadWorker(config: LeadflowConfig, db: Db, connectio
     ...bundleSource,
     // The SDK's default (~2,300 on this machine's memory) held ~4.5 GB at 5,500 open leads.
     maxCachedWorkflows: config.worker?.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    dataConverter: leadflowDataConverter(keys),
     activities: createActivities({
       notify: config.notify,
-      eventSink: databaseEventSink(db),
+      eventSink: databaseEventSink(db, keyStoreSealer(keys)),
       routingStore: databaseRoutingStore(db),
       policy: config.policy,
     }),

@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config/leadflow.config';
 import { createDatabase, describeDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
+import { createKeyStore } from '../encryption';
 import { createLeadWorker } from './lead-worker';
 
 /** `npm run worker`: the lead worker alone (production: several of these, one API tier). */
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   await migrateToLatest(db);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
-    const worker = await createLeadWorker(config, db, connection);
+    const worker = await createLeadWorker(config, db, connection, createKeyStore(db, config.privacy.masterKeys));
     console.log(
       JSON.stringify({
         msg: 'leadflow worker started',

@@ -1,9 +1,8 @@
 import type { Express } from 'express';
-import { leadIdForEmail } from '../../client/lead-id';
 import { submitForm } from '../../client/lead-intake';
-import { readModel } from '../../db/lead-events.repository';
 import type { FillFormInput } from '../../workflows/lead.messages';
 import type { AppDeps } from '../app-deps';
+import { currentLeadForEmail } from '../lead-identity';
 import { FormFill } from '../schemas';
 import { fromTemporalError, isTimeout } from '../temporal-errors';
 import { guard, idempotent, parse, projectedStage, workflowDeadline } from './route-support';
@@ -27,11 +26,10 @@ export function registerIntakeRoutes(app: Express, deps: AppDeps): void {
         // lead's Temporal history) keeps it as the audit record of the consent.
         ...(consent ? { consent } : {}),
       };
-      const leadId = leadIdForEmail(body.email);
-      const known = await readModel(deps.db, leadId);
+      const { leadId, known } = await currentLeadForEmail(deps.db, deps.leadIdSecret, body.email);
       try {
         const answer = await deps.client.withDeadline(workflowDeadline(deps), () =>
-          submitForm(deps.client, form, deps.policy, deps.taskQueue, { updateId, ...(known ? { snapshot: known.state } : {}) }),
+          submitForm(deps.client, leadId, form, deps.policy, deps.taskQueue, { updateId, ...(known ? { snapshot: known.state } : {}) }),
         );
         return { status: 202, body: answer };
       } catch (err) {

@@ -2,7 +2,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Express } from 'express';
 import { sql } from 'kysely';
 import { workflowIdForLead } from '../../client/lead-id';
+import { storedEvent } from '../../db/lead-events.repository';
 import type { LeadState } from '../../domain/lead-state';
+import { keyStoreSealer } from '../../encryption';
 import { leadStateQuery } from '../../workflows/lead.messages';
 import type { AppDeps } from '../app-deps';
 import { ApiError } from '../errors';
@@ -51,7 +53,7 @@ export function registerLeadReadRoutes(app: Express, deps: AppDeps): void {
     const { afterSeq, limit } = parse(HistoryQuery, req.query);
     const rows = await deps.db
       .selectFrom('leadEvents')
-      .select(['seq', 'type', 'data', 'occurredAt', 'recordedAt'])
+      .select(['seq', 'type', 'data', 'personal', 'occurredAt', 'recordedAt'])
       .where('leadId', '=', leadId)
       .where('seq', '>', afterSeq)
       .orderBy('seq')
@@ -59,14 +61,16 @@ export function registerLeadReadRoutes(app: Express, deps: AppDeps): void {
       .execute();
     if (rows.length === 0 && !(await projectedState(deps, leadId))) throw ApiError.notFound(`Lead ${leadId}`);
     const page = rows.slice(0, limit);
+    const sealer = keyStoreSealer(deps.keys);
+    const events = await Promise.all(page.map(async (r) => ({ event: await storedEvent(sealer, leadId, r), recordedAt: r.recordedAt })));
     res.json({
       leadId,
-      events: page.map((r) => ({
-        seq: r.seq,
-        type: r.type,
-        occurredAt: r.occurredAt.toISOString(),
-        recordedAt: r.recordedAt.toISOString(),
-        data: r.data,
+      events: events.map(({ event, recordedAt }) => ({
+        seq: event.seq,
+        type: event.type,
+        occurredAt: event.occurredAt,
+        recordedAt: recordedAt.toISOString(),
+        data: event.data,
       })),
       nextAfterSeq: rows.length > limit ? (page[page.length - 1]?.seq ?? null) : null,
     });

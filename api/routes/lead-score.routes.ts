@@ -1,8 +1,9 @@
 import type { Express } from 'express';
+import { loadEvents } from '../../db/lead-events.repository';
 import { findPolicyVersion } from '../../db/policy-versions.repository';
 import { mqlReadiness } from '../../domain/lead-decider';
-import type { LeadEvent } from '../../domain/lead-events';
 import { explainEngagement, explainFit } from '../../domain/scoring';
+import { keyStoreSealer } from '../../encryption';
 import type { AppDeps } from '../app-deps';
 import { ApiError } from '../errors';
 import { LeadPathParams, type LeadScore } from '../schemas';
@@ -20,13 +21,7 @@ export function registerLeadScoreRoutes(app: Express, deps: AppDeps): void {
     const { leadId } = parse(LeadPathParams, req.params);
     const state = await projectedState(deps, leadId);
     if (!state || state.seq === 0) throw ApiError.notFound(`Lead ${leadId}`);
-    const rows = await deps.db
-      .selectFrom('leadEvents')
-      .select(['seq', 'type', 'data', 'occurredAt'])
-      .where('leadId', '=', leadId)
-      .orderBy('seq')
-      .execute();
-    const events = rows.map((r) => ({ seq: r.seq, type: r.type, occurredAt: r.occurredAt.toISOString(), data: r.data }) as LeadEvent);
+    const events = await loadEvents(deps.db, keyStoreSealer(deps.keys), leadId);
     const own = state.policyVersion !== undefined && state.policyVersion !== deps.policy.version
       ? await findPolicyVersion(deps.db, state.policyVersion)
       : undefined;

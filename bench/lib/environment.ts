@@ -6,8 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
+import { leadIdForEmail } from '../../client/lead-id';
+import { submitForm } from '../../client/lead-intake';
 import { createDatabase, type Db } from '../../db/connection';
+import type { LeadPolicy } from '../../domain/lead-policy';
+import type { FillFormInput, FormAnswer } from '../../workflows/lead.messages';
 import { migrateToLatest } from '../../db/migrate';
+import { createKeyStore, leadflowDataConverter, type KeyStore } from '../../encryption';
+import { generateMasterKeySpec, parseMasterKeys } from '../../encryption/master-keys';
 import { leadSearchAttributeFlags } from '../../workflows/lead.search-attributes';
 import { JsonHttpClient, sleep, waitFor } from './load';
 
@@ -166,6 +172,10 @@ export class BenchEnvironment {
   readonly tmpDir = mkdtempSync(path.join(os.tmpdir(), 'leadflow-bench-'));
   readonly apiKey = { id: 'bench', secret: `bench-${randomBytes(16).toString('hex')}` };
   readonly dbName = `leadflow_bench_${randomBytes(6).toString('hex')}`;
+  /** This run's master key and lead id secret, given to the worker, the API and the bench's own client. */
+  readonly masterKey = generateMasterKeySpec('bench');
+  readonly leadIdSecret = randomBytes(32).toString('base64');
+  keys?: KeyStore;
   temporalAddress = '';
   apiUrl = '';
   databaseUrl = '';
@@ -228,7 +238,6 @@ export class BenchEnvironment {
       }
     }, 60_000, 500);
     if (!connected || !this.connection) throw new Error('Temporal dev server did not answer within 60 s');
-    this.client = new Client({ connection: this.connection, namespace: 'default' });
 
     say(`creating PostgreSQL database ${this.dbName}`);
     await pgAdmin(`create database ${this.dbName}`);
@@ -238,9 +247,14 @@ export class BenchEnvironment {
     this.databaseUrl = url.toString();
     this.db = createDatabase({ databaseUrl: this.databaseUrl, dataDir: '', maxConnections: 4 });
     await migrateToLatest(this.db);
+    // The bench's own client encrypts and decrypts like the API: same data keys, same master key.
+    this.keys = createKeyStore(this.db, parseMasterKeys(this.masterKey));
+    this.client = new Client({ connection: this.connection, namespace: 'default', dataConverter: leadflowDataConverter(this.keys) });
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      LEADFLOW_MASTER_KEY: this.masterKey,
+      LEADFLOW_LEAD_ID_SECRET: this.leadIdSecret,
       TEMPORAL_ADDRESS: this.temporalAddress,
       DATABASE_URL: this.databaseUrl,
       PORT: String(apiPort),
@@ -272,6 +286,11 @@ export class BenchEnvironment {
     this.http = new JsonHttpClient(this.apiUrl, { authorization: `Bearer ${this.apiKey.secret}` }, concurrency + 4);
     const ready = await waitFor(async () => (await this.http!.request('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, 30_000);
     if (!ready) throw new Error('the API did not become ready within 30 s');
+  }
+
+  /** A form fill straight to Temporal (update-with-start), the lead id derived with this run's secret. */
+  submit(form: FillFormInput, policy: LeadPolicy): Promise<FormAnswer> {
+    return submitForm(this.client!, leadIdForEmail(form.profile.email, this.leadIdSecret), form, policy);
   }
 
   /**

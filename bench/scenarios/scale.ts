@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import { submitForm } from '../../client/lead-intake';
 import { defaultLeadPolicy } from '../../domain/lead-policy';
 import { asFillForm, inquiryForm, remainingMs, type BenchContext } from '../lib/context';
 import { rssMiB } from '../lib/environment';
@@ -97,7 +96,7 @@ export async function growOpenLeads(ctx: BenchContext, targets: number[], reserv
         count: missing,
         concurrency,
         maxMs: budget,
-        op: (i) => submitForm(env.client!, asFillForm(inquiryForm(`scale-${runTag}-${start + i}@gmail.com`, campaign)), defaultLeadPolicy),
+        op: (i) => env.submit(asFillForm(inquiryForm(`scale-${runTag}-${start + i}@gmail.com`, campaign)), defaultLeadPolicy),
       });
       index += missing;
       created += run.completed;

@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import { submitForm } from '../../client/lead-intake';
 import { defaultLeadPolicy, type LeadPolicy } from '../../domain/lead-policy';
 import { asFillForm, mqlForm, remainingMs, type BenchContext } from '../lib/context';
 import { runClosedLoop, sleep, waitFor } from '../lib/load';
@@ -65,14 +64,13 @@ export async function runSlaTimers(
 ): Promise<SlaResult> {
   const { env, concurrency, runTag } = ctx;
   let size = requested;
-  const client = env.client!;
   const campaign = `bench-sla-${requested}-${runTag}`;
   // Calibrate: how fast MQLs can be created right now (their 24 h windows never fire during the run).
   const calibration = await runClosedLoop({
     count: Math.min(200, Math.max(50, Math.round(size / 20))),
     concurrency,
     maxMs: 60_000,
-    op: (i) => submitForm(client, asFillForm(mqlForm(`sla-cal-${size}-${runTag}-${i}@analytical-engines.example`, `${campaign}-calibration`)), defaultLeadPolicy),
+    op: (i) => env.submit(asFillForm(mqlForm(`sla-cal-${size}-${runTag}-${i}@analytical-engines.example`, `${campaign}-calibration`)), defaultLeadPolicy),
   });
   const rate = calibration.perSecond > 0 ? calibration.perSecond : (ctx.measuredIntakeRate ?? 10);
   ctx.say(`SLA ${size}: calibration ${calibration.completed} MQLs at ${round(rate, 1)} leads/s`);
@@ -120,7 +118,7 @@ export async function runSlaTimers(
           mql: { windowHours: windowMs / 3_600_000, reminders: [0.75], reassignmentsBeforeHandBack: 0 },
         },
       };
-      const answer = await submitForm(client, asFillForm(mqlForm(`sla-${size}-${runTag}-${i}@analytical-engines.example`, campaign)), policy);
+      const answer = await env.submit(asFillForm(mqlForm(`sla-${size}-${runTag}-${i}@analytical-engines.example`, campaign)), policy);
       if (answer.stage !== 'mql') throw new Error(`expected an MQL, got ${answer.stage}`);
     },
   });

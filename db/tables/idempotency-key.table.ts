@@ -10,6 +10,8 @@ export interface IdempotencyKeyTable {
   responseBody: ColumnType<unknown, string, string>;
   createdAt: ColumnType<Date, string | undefined, string>;
   expiresAt: ColumnType<Date, string, string>;
+  /** The lead the answer is about, when there is one: erasing the lead deletes its stored answers. */
+  leadId: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type IdempotencyKeyRow = Selectable<IdempotencyKeyTable>;

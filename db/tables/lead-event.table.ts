@@ -5,7 +5,10 @@ export interface LeadEventTable {
   leadId: string;
   seq: number;
   type: string;
+  /** The event without its personal fields (see domain/personal-data.ts). */
   data: ColumnType<unknown, string, never>;
+  /** The personal fields, sealed with the lead's data key (base64); null when there are none or once erased. */
+  personal: ColumnType<string | null, string | null | undefined, null>;
   occurredAt: ColumnType<Date, string, never>;
   recordedAt: ColumnType<Date, string | undefined, never>;
   workflowRunId: string;

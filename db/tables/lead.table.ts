@@ -35,6 +35,8 @@ export interface LeadTable {
   createdAt: Timestamp;
   updatedAt: Timestamp;
   lastEventSeq: number;
+  /** Set when the person was erased: the row keeps only the facts (see domain/personal-data.ts). */
+  erasedAt: NullableTimestamp;
   state: ColumnType<unknown, string, string>;
 }
 

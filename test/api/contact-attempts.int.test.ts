@@ -1,9 +1,11 @@
 import request from 'supertest';
 import { LeadResponse, LeadScore, type LeadView } from '../../api/schemas';
-import { leadIdForEmail } from '../../client/lead-id';
 import { policyVersionOf } from '../../config/policy-file';
 import { defaultLeadPolicyInput, parseLeadPolicy } from '../../domain/lead-policy';
 import { bearer, eventually, mqlForm, startApiTestbed, testKeys, type ApiTestbed } from '../support/api-app';
+import { testLeadId } from '../support/encryption';
+import { loadEvents } from '../../db/lead-events.repository';
+import { keyStoreSealer } from '../../encryption';
 
 // Contact attempts, the not_ready rejection they gate, and unsubscribes, over HTTP against a real Temporal
 // dev server, a real worker and PostgreSQL. The app runs a policy that wants 2 contact attempts before a
@@ -33,8 +35,8 @@ const getLead = async (leadId: string): Promise<LeadView> => {
   expect(res.status).toBe(200);
   return LeadResponse.parse(res.body).lead;
 };
-const events = async (leadId: string) =>
-  t.db.selectFrom('leadEvents').select(['seq', 'type', 'data']).where('leadId', '=', leadId).orderBy('seq').execute();
+/** The lead's events as recorded (the note is sealed with the lead's key in lead_events). */
+const events = (leadId: string) => loadEvents(t.db, keyStoreSealer(t.keys), leadId);
 
 /** A new MQL with its owner assigned. */
 async function mql(email: string): Promise<LeadView> {
@@ -138,7 +140,7 @@ describe('POST /v1/leads/{leadId}/contact-attempts and the not_ready rejection',
       expect({ body, status: res.status, code: res.body.error?.code }).toEqual({ body, status: 400, code: 'invalid_request' });
     }
     expect((await attempt('lead-XYZ', { rep: 'rep-ada', channel: 'phone' })).status).toBe(400);
-    const unknown = await attempt(leadIdForEmail('nobody@contact.example'), { rep: 'rep-ada', channel: 'phone' });
+    const unknown = await attempt(testLeadId('nobody@contact.example'), { rep: 'rep-ada', channel: 'phone' });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('not_found');
 
@@ -178,7 +180,7 @@ describe('POST /v1/leads/{leadId}/unsubscribe', () => {
   });
 
   test('404 for an unknown lead, 400 for a malformed id, 409 for a closed lead; intake scope only', async () => {
-    const unknown = await request(t.app).post(`/v1/leads/${leadIdForEmail('nobody@contact.example')}/unsubscribe`).set(intake);
+    const unknown = await request(t.app).post(`/v1/leads/${testLeadId('nobody@contact.example')}/unsubscribe`).set(intake);
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('not_found');
     expect((await request(t.app).post('/v1/leads/lead-XYZ/unsubscribe').set(intake)).status).toBe(400);

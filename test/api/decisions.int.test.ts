@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { LeadHistory, LeadResponse, type LeadView } from '../../api/schemas';
-import { leadIdForEmail } from '../../client/lead-id';
 import { bearer, eventually, mqlForm, startApiTestbed, testKeys, type ApiTestbed } from '../support/api-app';
+import { testLeadId } from '../support/encryption';
 
 // The sales decisions over HTTP (Temporal Updates of the lead workflow), against a real Temporal dev
 // server, a real worker and PostgreSQL.
@@ -149,11 +149,11 @@ test('409 transition_not_allowed names the stage and what it allows, and records
 });
 
 test('404 for an unknown lead; 400 for a malformed id or body', async () => {
-  const unknown = await decide(leadIdForEmail('nobody@decisions.example'), 'accept', { rep: 'rep-ada' });
+  const unknown = await decide(testLeadId('nobody@decisions.example'), 'accept', { rep: 'rep-ada' });
   expect(unknown.status).toBe(404);
   expect(unknown.body.error.code).toBe('not_found');
 
-  const leadId = leadIdForEmail('nobody@decisions.example');
+  const leadId = testLeadId('nobody@decisions.example');
   const cases: [string, string, unknown, (string | number)[]][] = [
     ['lead-123', 'accept', { rep: 'rep-ada' }, ['leadId']],
     [leadId, 'accept', {}, ['rep']],

@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { leadIdForEmail } from '../../client/lead-id';
 import { bearer, mqlForm, startApiTestbed, testKeys, type ApiTestbed } from '../support/api-app';
+import { testLeadId } from '../support/encryption';
 
 // Namespace retention deletes a closed lead's workflow after a while (an operator may also terminate
 // and delete one). A later form fill for that person must not start over at seq 1: the read model
@@ -38,7 +38,7 @@ const events = async (leadId: string) =>
 
 test('a won lead whose workflow was deleted stays closed, and its stored events are untouched', async () => {
   const email = 'retained@retention.example';
-  const leadId = leadIdForEmail(email);
+  const leadId = testLeadId(email);
   expect((await request(t.app).post('/v1/leads').set(intake).send(mqlForm(email))).status).toBe(202);
   for (const [path, body] of [
     ['accept', { rep: 'rep-ada' }],
@@ -58,7 +58,7 @@ test('a won lead whose workflow was deleted stays closed, and its stored events 
 
 test('an open lead whose workflow was deleted continues from its stored state and sequence', async () => {
   const email = 'resumed@retention.example';
-  const leadId = leadIdForEmail(email);
+  const leadId = testLeadId(email);
   expect((await request(t.app).post('/v1/leads').set(intake).send({ email, formType: 'newsletter', firstName: 'Res' })).status).toBe(202);
   const before = await events(leadId);
   await t.env.client.workflow.getHandle(leadId).terminate('operator cleanup');

@@ -2,8 +2,10 @@ import { defaultPayloadConverter } from '@temporalio/client';
 import request from 'supertest';
 import { signWebhookBody } from '../../api/auth';
 import { EngagementsAccepted, FormAccepted, LeadResponse } from '../../api/schemas';
-import { leadIdForEmail, workflowIdForLead } from '../../client/lead-id';
+import { workflowIdForLead } from '../../client/lead-id';
 import { bearer, eventually, mqlForm, startApiTestbed, testKeys, WEBHOOK_SECRET, type ApiTestbed } from '../support/api-app';
+import { LeadPayloadCodec } from '../../encryption';
+import { decodeHistory, testLeadId } from '../support/encryption';
 
 // POST /v1/leads and POST /v1/leads/{id}/engagements over HTTP, against a real Temporal dev server, a
 // real worker and PostgreSQL.
@@ -29,7 +31,7 @@ describe('POST /v1/leads', () => {
   test('a demo request from a good fit is captured as an MQL; the read model has it at once', async () => {
     const res = await submit(mqlForm('ada@intake.example'));
     expect(res.status).toBe(202);
-    expect(FormAccepted.parse(res.body)).toEqual({ leadId: leadIdForEmail('ada@intake.example'), created: true, stage: 'mql' });
+    expect(FormAccepted.parse(res.body)).toEqual({ leadId: testLeadId('ada@intake.example'), created: true, stage: 'mql' });
 
     const lead = await request(t.app).get(`/v1/leads/${res.body.leadId}`).set(read);
     expect(lead.status).toBe(200);
@@ -76,7 +78,7 @@ describe('POST /v1/leads', () => {
 
     const res = await submit({ email: 'consent@intake.example', consent });
     expect(res.status).toBe(202);
-    const history = await t.env.client.workflow.getHandle(res.body.leadId).fetchHistory();
+    const history = await decodeHistory(await t.env.client.workflow.getHandle(res.body.leadId).fetchHistory(), new LeadPayloadCodec(t.keys));
     const inputs = (history.events ?? [])
       .flatMap((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads ?? [])
       .map((p) => defaultPayloadConverter.fromPayload<{ consent?: unknown }>(p));
@@ -178,7 +180,7 @@ describe('signed webhooks', () => {
   test('a form fill signed with the webhook secret is accepted without an API key', async () => {
     const res = await signed(JSON.stringify({ email: 'hook@intake.example', formType: 'webinar' }));
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ leadId: leadIdForEmail('hook@intake.example'), created: true });
+    expect(res.body).toMatchObject({ leadId: testLeadId('hook@intake.example'), created: true });
   });
 
   test('a tampered, stale or wrongly keyed signature is refused and nothing is captured', async () => {
@@ -190,7 +192,7 @@ describe('signed webhooks', () => {
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('invalid_signature');
     }
-    const rows = await t.db.selectFrom('leads').select('leadId').where('leadId', '=', leadIdForEmail('tampered@intake.example')).execute();
+    const rows = await t.db.selectFrom('leads').select('leadId').where('leadId', '=', testLeadId('tampered@intake.example')).execute();
     expect(rows).toEqual([]);
   });
 
@@ -198,7 +200,7 @@ describe('signed webhooks', () => {
     const raw = JSON.stringify({ type: 'page_view', occurredAt: new Date().toISOString() });
     const ts = Math.floor(Date.now() / 1000);
     const res = await request(t.app)
-      .post(`/v1/leads/${leadIdForEmail('hook@intake.example')}/engagements`)
+      .post(`/v1/leads/${testLeadId('hook@intake.example')}/engagements`)
       .set('Content-Type', 'application/json')
       .set('X-Leadflow-Timestamp', String(ts))
       .set('X-Leadflow-Signature', signWebhookBody(WEBHOOK_SECRET, ts, raw))
@@ -258,7 +260,7 @@ describe('POST /v1/leads/{leadId}/engagements', () => {
   });
 
   test('404 for an unknown lead, 400 for a malformed id or body', async () => {
-    const unknown = await engage(leadIdForEmail('nobody@intake.example'), { type: 'page_view', occurredAt: new Date().toISOString() });
+    const unknown = await engage(testLeadId('nobody@intake.example'), { type: 'page_view', occurredAt: new Date().toISOString() });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('not_found');
 
@@ -266,7 +268,7 @@ describe('POST /v1/leads/{leadId}/engagements', () => {
     expect(badId.status).toBe(400);
     expect(badId.body.error.details[0].path).toEqual(['leadId']);
 
-    const known = leadIdForEmail('engaged@intake.example');
+    const known = testLeadId('engaged@intake.example');
     for (const body of [{ type: 'page_view' }, { events: [] }, { type: 'page_view', occurredAt: 'yesterday' }, {}]) {
       const res = await engage(known, body);
       expect(res.status).toBe(400);

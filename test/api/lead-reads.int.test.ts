@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { LeadHistory, LeadList, LeadResponse, type LeadView } from '../../api/schemas';
-import { leadIdForEmail } from '../../client/lead-id';
 import { bearer, eventually, mqlForm, startApiTestbed, testKeys, type ApiTestbed } from '../support/api-app';
+import { testLeadId } from '../support/encryption';
 
 // GET /v1/leads, /v1/leads/{id} and /v1/leads/{id}/history over HTTP, from the PostgreSQL read model
 // the real worker writes (and from the workflow itself with ?consistent=true).
@@ -55,7 +55,7 @@ describe('GET /v1/leads/{leadId}', () => {
   });
 
   test('404 for an unknown lead (both ways), 400 for a malformed id or flag', async () => {
-    const unknown = leadIdForEmail('nobody@reads.example');
+    const unknown = testLeadId('nobody@reads.example');
     for (const path of [`/v1/leads/${unknown}`, `/v1/leads/${unknown}?consistent=true`]) {
       const res = await get(path);
       expect(res.status).toBe(404);
@@ -88,7 +88,7 @@ describe('GET /v1/leads/{leadId}/history', () => {
   });
 
   test('404 for an unknown lead, 400 for bad paging', async () => {
-    expect((await get(`/v1/leads/${leadIdForEmail('nobody@reads.example')}/history`)).status).toBe(404);
+    expect((await get(`/v1/leads/${testLeadId('nobody@reads.example')}/history`)).status).toBe(404);
     expect((await get(`/v1/leads/${mqlIds[1]}/history?limit=0`)).status).toBe(400);
     expect((await get(`/v1/leads/${mqlIds[1]}/history?afterSeq=-1`)).status).toBe(400);
   });

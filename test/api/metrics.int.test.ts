@@ -4,6 +4,7 @@ import { appendLeadEvents } from '../../db/lead-events.repository';
 import { createApiMetrics, type ApiMetrics } from '../../api/metrics';
 import { assign, journeys, LeadDriver } from '../support/lead-histories';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { databaseKeyStore } from '../support/encryption';
 
 /*
  * The API's Prometheus registry against a real PostgreSQL: lead gauges are read from the `leads` read
@@ -32,7 +33,7 @@ describe('API metrics on PostgreSQL', () => {
   const runId = 'run-1';
 
   async function store(lead: LeadDriver): Promise<void> {
-    for (const events of lead.batches) await appendLeadEvents(db, { leadId: lead.leadId, events, workflowRunId: runId });
+    for (const events of lead.batches) await appendLeadEvents(db, databaseKeyStore(db).sealer, { leadId: lead.leadId, events, workflowRunId: runId });
   }
 
   beforeAll(async () => {

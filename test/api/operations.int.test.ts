@@ -39,14 +39,14 @@ describe('probes', () => {
   test('GET /readyz: 503 naming the dependency that does not answer', async () => {
     const deadDb = createDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/nothing', dataDir: '' });
     try {
-      const noDb = createTestApp({ client: t.env.client, db: deadDb });
+      const noDb = createTestApp({ client: t.env.client, db: deadDb, dataKeys: t.keys });
       const started = Date.now();
       const dbDown = await request(noDb).get('/readyz');
       expect(dbDown.status).toBe(503);
       expect(dbDown.body.error).toMatchObject({ code: 'not_ready', details: { checks: { temporal: 'ok', database: expect.stringMatching(/failed|timeout/) } } });
       expect(dbDown.body.error.message).toContain('the database');
 
-      const noTemporal = createTestApp({ client: new Client({ connection: deadConnection }), db: t.db });
+      const noTemporal = createTestApp({ client: new Client({ connection: deadConnection }), db: t.db, dataKeys: t.keys });
       const temporalDown = await request(noTemporal).get('/readyz');
       expect(temporalDown.status).toBe(503);
       expect(temporalDown.body.error.details.checks).toEqual({ temporal: expect.stringMatching(/failed|timeout/), database: 'ok' });

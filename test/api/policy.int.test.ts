@@ -63,7 +63,7 @@ describe('GET /v1/policy', () => {
   });
 
   test('without a policy file: the built-in policy, versioned by content, source `built-in`', async () => {
-    const app = createTestApp({ client: t.env.client, db: t.db });
+    const app = createTestApp({ client: t.env.client, db: t.db, dataKeys: t.keys });
     const res = await request(app).get('/v1/policy').set(read);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ version: builtInPolicy().version, source: 'built-in' });

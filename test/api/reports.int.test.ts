@@ -11,7 +11,6 @@ import {
   VelocityReportSchema,
 } from '../../api/report-schemas';
 import { resolvePeriod } from '../../api/routes/reports.routes';
-import { leadIdForEmail } from '../../client/lead-id';
 import type { Db } from '../../db/connection';
 import { appendLeadEvents } from '../../db/lead-events.repository';
 import * as reports from '../../db/reports.repository';
@@ -22,6 +21,7 @@ import type { LeadState } from '../../domain/lead-state';
 import { bearer, createTestApp, testKeys } from '../support/api-app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { accept, ada, assign, closeLost, closeWon, disqualify, engage, fillForm, LeadDriver, qualify, reject } from '../support/lead-histories';
+import { databaseKeyStore, testLeadId } from '../support/encryption';
 
 /*
  * The reports (GET /v1/reports/*) over HTTP, computed by PostgreSQL. A deterministic scenario of leads is
@@ -240,7 +240,7 @@ function hoursAfter(iso: string, hours: number): string {
 
 function drive(spec: Spec, n: number): SeededLead {
   const email = `${spec.path.replace(/[^a-z]/gi, '-').toLowerCase()}-${n}@reports.example`;
-  const d = new LeadDriver(leadIdForEmail(email));
+  const d = new LeadDriver(testLeadId(email));
   d.now = hoursAfter(BASE, spec.day * 24 + 8 + (n % 9));
   const ctx: Ctx = { rep: REPS[spec.rep]!, other: REPS[(spec.rep + 1) % 3]!, third: REPS[(spec.rep + 2) % 3]!, n, heat: spec.heat, email };
   d.run(fillForm({ ...profiles[spec.fit], email }, spec.form ?? 'profile_update', spec.channel ? { channel: spec.channel, campaign: 'spring' } : undefined));
@@ -256,7 +256,7 @@ function liveLeads(now: number): SeededLead[] {
   const at = (hoursAgo: number) => new Date(Math.floor(now / 60_000) * 60_000 - hoursAgo * 3_600_000).toISOString();
   const make = (name: string, startHoursAgo: number, steps: (d: LeadDriver) => void): SeededLead => {
     const email = `${name}@reports.example`;
-    const d = new LeadDriver(leadIdForEmail(email));
+    const d = new LeadDriver(testLeadId(email));
     d.now = at(startHoursAgo);
     d.run(fillForm({ ...profiles.fit70, email }, 'profile_update', { channel: 'web' }));
     d.wait(1).run(engage(d.now, ...heats.warm));
@@ -272,7 +272,7 @@ function liveLeads(now: number): SeededLead[] {
 
 async function seed(db: Db, leads: readonly SeededLead[]): Promise<void> {
   for (const lead of leads) {
-    for (const events of lead.batches) await appendLeadEvents(db, { leadId: lead.leadId, events, workflowRunId: `run-${lead.leadId}` });
+    for (const events of lead.batches) await appendLeadEvents(db, databaseKeyStore(db).sealer, { leadId: lead.leadId, events, workflowRunId: `run-${lead.leadId}` });
   }
 }
 
@@ -607,7 +607,7 @@ beforeAll(async () => {
   all = [...scenario, ...live];
   pg = await createTestDatabase('postgres');
   await seed(pg.db, all);
-  app = createTestApp({ client: new Client({ connection: nowhere }), db: pg.db });
+  app = createTestApp({ client: new Client({ connection: nowhere }), db: pg.db, dataKeys: databaseKeyStore(pg.db).keys });
 });
 afterAll(async () => {
   await pg?.drop();

@@ -2,8 +2,8 @@ import request from 'supertest';
 import type { ApiKey } from '../../api/auth';
 import { buildOpenApiDocument } from '../../api/openapi';
 import { defaultLeadPolicyInput } from '../../domain/lead-policy';
-import { leadIdForEmail } from '../../client/lead-id';
 import { bearer, createTestApp, mqlForm, startApiTestbed, testKeys, type ApiTestbed } from '../support/api-app';
+import { testLeadId } from '../support/encryption';
 
 // Who may call what: 401 and 403 on every authenticated route (table-driven, checked against the
 // OpenAPI document), the per-key rate limit, and the body limits on every write.
@@ -113,9 +113,9 @@ test('the unauthenticated routes need no key', async () => {
 });
 
 test('429 once a key has used its budget, with Retry-After; other keys are not affected', async () => {
-  const app = createTestApp({ client: t.env.client, db: t.db, rateLimitPerMinute: 3 });
+  const app = createTestApp({ client: t.env.client, db: t.db, dataKeys: t.keys, rateLimitPerMinute: 3 });
   const read = bearer(testKeys.read);
-  const url = `/v1/leads/${leadIdForEmail('access@routes.example')}`;
+  const url = `/v1/leads/${testLeadId('access@routes.example')}`;
   for (let i = 0; i < 3; i++) expect((await request(app).get(url).set(read)).status).toBe(200);
   // The budget is per key across routes, not per route.
   const limited = await request(app).get('/v1/leads').set(read);

@@ -1,10 +1,10 @@
 import request from 'supertest';
 import { LeadScore } from '../../api/schemas';
-import { leadIdForEmail } from '../../client/lead-id';
 import { builtInPolicy, policyVersionOf } from '../../config/policy-file';
 import { savePolicyVersion } from '../../db/policy-versions.repository';
 import type { LeadPolicy } from '../../domain/lead-policy';
 import { bearer, createTestApp, eventually, mqlForm, startApiTestbed, testKeys, type ApiTestbed } from '../support/api-app';
+import { testLeadId } from '../support/encryption';
 
 // GET /v1/leads/{leadId}/score over HTTP: the fit rules, the scored engagement events and the MQL
 // readiness, against a real Temporal dev server, a real worker and PostgreSQL (built-in policy).
@@ -121,20 +121,20 @@ test('after the policy changes, a lead is still explained by the version that sc
     fit: { ...policy.fit, threshold: policy.fit.threshold + 20, seniority: { ...policy.fit.seniority, vp: 5 } },
   };
   const v2: LeadPolicy = { ...changed, version: policyVersionOf(changed) };
-  const after = await score(leadId, createTestApp({ client: t.env.client, db: t.db, policy: v2 }));
+  const after = await score(leadId, createTestApp({ client: t.env.client, db: t.db, dataKeys: t.keys, policy: v2 }));
   expect(after).toMatchObject({ policyVersion: policy.version, activePolicyVersion: v2.version, explainedWithPolicyVersion: policy.version });
   expect(after.fit).toEqual(scored.fit);
   expect(sum(after.fit.reasons)).toBe(after.fit.score);
 
   // A version this deployment never kept (a lead from elsewhere, a test policy): the active one explains it.
   await t.db.deleteFrom('policyVersions').where('version', '=', policy.version).execute();
-  const unknown = await score(leadId, createTestApp({ client: t.env.client, db: t.db, policy: v2 }));
+  const unknown = await score(leadId, createTestApp({ client: t.env.client, db: t.db, dataKeys: t.keys, policy: v2 }));
   expect(unknown).toMatchObject({ explainedWithPolicyVersion: v2.version, fit: { threshold: v2.fit.threshold } });
   expect(unknown.fit.reasons).toContainEqual({ rule: 'seniority:vp', points: 5 });
 });
 
 test('404 for an unknown lead, 400 for a malformed id', async () => {
-  const unknown = await request(t.app).get(`/v1/leads/${leadIdForEmail('nobody@score.example')}/score`).set(read);
+  const unknown = await request(t.app).get(`/v1/leads/${testLeadId('nobody@score.example')}/score`).set(read);
   expect(unknown.status).toBe(404);
   expect(unknown.body.error.code).toBe('not_found');
   const bad = await request(t.app).get('/v1/leads/lead-XYZ/score').set(read);

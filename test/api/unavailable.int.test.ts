@@ -4,10 +4,11 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { databaseEventSink } from '../../activities';
 import { LeadResponse } from '../../api/schemas';
-import { leadIdForEmail } from '../../client/lead-id';
 import { bearer, createTestApp, eventually, mqlForm, testKeys } from '../support/api-app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createDevServerEnv, createTestWorker, Recorder } from '../support/temporal-env';
+import { createDevServerEnv, createTestWorker, keysOf, Recorder } from '../support/temporal-env';
+import { databaseKeyStore, testLeadId } from '../support/encryption';
+import { keyStoreSealer } from '../../encryption';
 
 // 503: the lead workflow does not answer within the decision deadline because no worker polls its task
 // queue. Nothing is half-applied; the request may still apply when a worker is back; a retry with the
@@ -21,8 +22,9 @@ let pg: TestDatabase;
 let app: Express;
 
 beforeAll(async () => {
-  [env, pg] = await Promise.all([createDevServerEnv(), createTestDatabase('postgres')]);
-  app = createTestApp({ client: env.client, db: pg.db, taskQueue: QUEUE, decisionTimeoutMs: TIMEOUT_MS });
+  pg = await createTestDatabase('postgres');
+  env = await createDevServerEnv(databaseKeyStore(pg.db).keys);
+  app = createTestApp({ client: env.client, db: pg.db, dataKeys: keysOf(env), taskQueue: QUEUE, decisionTimeoutMs: TIMEOUT_MS });
 });
 afterAll(async () => {
   await pg?.drop();
@@ -30,7 +32,7 @@ afterAll(async () => {
 });
 
 async function startWorker(): Promise<{ worker: Worker; stop: () => Promise<void> }> {
-  const { worker } = await createTestWorker(env, new Recorder(), QUEUE, databaseEventSink(pg.db));
+  const { worker } = await createTestWorker(env, new Recorder(), QUEUE, databaseEventSink(pg.db, keyStoreSealer(keysOf(env))));
   const running = worker.run();
   return {
     worker,
@@ -47,7 +49,7 @@ const snapshot = async (leadId: string) => ({
 });
 
 test('a form fill nobody processes: 503 after the deadline, nothing captured', async () => {
-  const nobody = createTestApp({ client: env.client, db: pg.db, taskQueue: 'nobody-polls', decisionTimeoutMs: TIMEOUT_MS });
+  const nobody = createTestApp({ client: env.client, db: pg.db, dataKeys: keysOf(env), taskQueue: 'nobody-polls', decisionTimeoutMs: TIMEOUT_MS });
   const started = Date.now();
   const res = await request(nobody).post('/v1/leads').set(bearer(testKeys.intake)).send(mqlForm('nobody@outage.example'));
   const elapsed = Date.now() - started;
@@ -57,7 +59,7 @@ test('a form fill nobody processes: 503 after the deadline, nothing captured', a
   expect(res.headers['retry-after']).toBe('5');
   expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
   expect(elapsed).toBeLessThan(TIMEOUT_MS + 5_000);
-  expect(await snapshot(leadIdForEmail('nobody@outage.example'))).toEqual({ lead: undefined, events: [] });
+  expect(await snapshot(testLeadId('nobody@outage.example'))).toEqual({ lead: undefined, events: [] });
 });
 
 test('a decision while the worker is down: 503, nothing half-applied; applied once when the worker is back', async () => {

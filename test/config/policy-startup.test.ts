@@ -6,6 +6,7 @@ import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { loadPolicyFile } from '../../config/policy-file';
 import { defaultLeadPolicyInput } from '../../domain/lead-policy';
+import { TEST_LEAD_ID_SECRET, TEST_MASTER_KEY_SPEC } from '../support/encryption';
 
 // A policy with a typo stops every real start-up entry before it connects to anything: the process exits
 // non-zero and stderr names the file and the field. Temporal and the database both point at a local TCP
@@ -62,6 +63,8 @@ function startEntry(entry: string, policyFile: string): { child: ChildProcess; d
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
     DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/leadflow`,
     LEADFLOW_API_KEYS: 'ops:startup-secret-0123456789abcdef:admin',
+    LEADFLOW_MASTER_KEY: TEST_MASTER_KEY_SPEC,
+    LEADFLOW_LEAD_ID_SECRET: TEST_LEAD_ID_SECRET,
     LEADFLOW_DATA_DIR: dir,
   };
   delete env.PORT;

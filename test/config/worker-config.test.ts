@@ -1,4 +1,8 @@
-import { DEFAULT_MAX_CACHED_WORKFLOWS, loadConfig } from '../../config/leadflow.config';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, loadConfig as load } from '../../config/leadflow.config';
+import { TEST_LEAD_ID_SECRET, TEST_MASTER_KEY_SPEC } from '../support/encryption';
+
+/** Every process needs its master key and lead id secret; these tests are about the other variables. */
+const loadConfig = (env: NodeJS.ProcessEnv) => load({ LEADFLOW_MASTER_KEY: TEST_MASTER_KEY_SPEC, LEADFLOW_LEAD_ID_SECRET: TEST_LEAD_ID_SECRET, ...env });
 
 describe('worker cache bound (LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS)', () => {
   it('defaults to a bounded cache', () => {

@@ -7,8 +7,10 @@ import { rebuildLeadsFromEvents, type RebuildProgress } from '../../db/projectio
 import { foldEvents } from '../../domain/lead-decider';
 import type { LeadEvent } from '../../domain/lead-events';
 import { toReadModel, type LeadReadModel } from '../../domain/lead-projection';
+import type { PersonalDataSealer } from '../../encryption';
 import { createTestDatabase, type Backend, type TestDatabase } from '../support/database';
-import { journeys, LeadDriver, prng, randomHistory } from '../support/lead-histories';
+import { databaseKeyStore } from '../support/encryption';
+import { ada, journeys, LeadDriver, prng, randomHistory } from '../support/lead-histories';
 
 /*
  * The event store and the `leads` read model on the real databases: PostgreSQL (the production server)
@@ -44,10 +46,12 @@ const drive = (name: string, leadId: string): LeadDriver => journeys[name]!(new 
 describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backend) => {
   let tdb: TestDatabase;
   let db: Db;
+  let sealer: PersonalDataSealer;
 
   beforeAll(async () => {
     tdb = await createTestDatabase(backend);
     db = tdb.db;
+    sealer = databaseKeyStore(db).sealer;
   }, 60_000);
   afterAll(async () => {
     await tdb?.drop();
@@ -66,7 +70,7 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
   const allLeadRows = () => db.selectFrom('leads').selectAll().orderBy('leadId').execute();
   const storedSeqs = async (leadId: string) =>
     (await db.selectFrom('leadEvents').select('seq').where('leadId', '=', leadId).orderBy('seq').execute()).map((r) => r.seq);
-  const append = (leadId: string, events: readonly LeadEvent[]) => appendLeadEvents(db, { leadId, events, workflowRunId: runId });
+  const append = (leadId: string, events: readonly LeadEvent[]) => appendLeadEvents(db, sealer, { leadId, events, workflowRunId: runId });
   const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
   /** Appends a lead's decision batches one after the other, as its workflow would. */
@@ -85,8 +89,8 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
         select table_name, count(*)::int as n from information_schema.columns
         where table_schema = 'public' and table_name in ('lead_events', 'leads') group by table_name order by table_name`.execute(db);
       expect(columns.rows).toEqual([
-        { tableName: 'lead_events', n: 7 },
-        { tableName: 'leads', n: 31 },
+        { tableName: 'lead_events', n: 8 },
+        { tableName: 'leads', n: 32 },
       ]);
 
       const again = await migrateToLatest(db);
@@ -101,12 +105,23 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
   });
 
   describe('appendLeadEvents', () => {
+    it("keeps personal fields out of lead_events in clear: sealed with the lead's key, opened on load", async () => {
+      const lead = drive('won', id('sealed'));
+      await append(lead.leadId, lead.events);
+      const dump = JSON.stringify(await db.selectFrom('leadEvents').selectAll().where('leadId', '=', lead.leadId).execute());
+      for (const value of [ada.email, ada.firstName, ada.lastName, ada.phone, ada.company]) expect(dump).not.toContain(value);
+      const captured = await db.selectFrom('leadEvents').select(['data', 'personal']).where('leadId', '=', lead.leadId).where('seq', '=', 1).executeTakeFirstOrThrow();
+      expect(captured.data).toMatchObject({ profile: { email: '', country: ada.country, seniority: ada.seniority } });
+      expect(captured.personal).toMatch(/^[A-Za-z0-9+/=]{40,}$/);
+      expect(await loadEvents(db, sealer, lead.leadId)).toEqual(lead.events);
+    });
+
     it('stores each event of a batch once and moves the row to the fold', async () => {
       const lead = drive('won', id('append'));
       const result = await append(lead.leadId, lead.events);
       expect(result).toEqual({ inserted: lead.events.length, lastEventSeq: lead.events.length });
       expect(await eventCount(lead.leadId)).toBe(lead.events.length);
-      expect(await loadEvents(db, lead.leadId)).toEqual(lead.events);
+      expect(await loadEvents(db, sealer, lead.leadId)).toEqual(lead.events);
       expect(await leadRow(lead.leadId)).toEqual(foldedRow(lead.leadId, lead.events));
 
       const stored = await db.selectFrom('leadEvents').selectAll().where('leadId', '=', lead.leadId).orderBy('seq').execute();
@@ -133,7 +148,7 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
       expect(await append(lead.leadId, events)).toEqual({ inserted: 0, lastEventSeq: events.length });
       expect(await storedSeqs(lead.leadId)).toEqual(seqs(1, events.length));
       expect(await eventCount(lead.leadId)).toBe(events.length);
-      expect(await loadEvents(db, lead.leadId)).toEqual(events);
+      expect(await loadEvents(db, sealer, lead.leadId)).toEqual(events);
       expect(await leadRow(lead.leadId)).toEqual(foldedRow(lead.leadId, events));
     });
 
@@ -217,7 +232,7 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
 
       await db.deleteFrom('leads').execute();
       const progress: RebuildProgress[] = [];
-      const done = await rebuildLeadsFromEvents(db, (p) => progress.push(p), 7);
+      const done = await rebuildLeadsFromEvents(db, sealer, (p) => progress.push(p), 7);
       const distinctLeads = await db.selectFrom('leadEvents').select('leadId').distinct().execute();
       expect(done).toEqual({ leads: distinctLeads.length, total: distinctLeads.length });
       expect(progress.at(-1)).toEqual(done);
@@ -234,7 +249,7 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
         .where('leadId', '=', victim)
         .execute();
       expect((await leadRow(victim))?.stage).toBe('won');
-      await rebuildLeadsFromEvents(db);
+      await rebuildLeadsFromEvents(db, sealer);
       expect(await allLeadRows()).toStrictEqual(live);
     });
 
@@ -243,9 +258,9 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
       await appendBatches(lead);
       const ahead = await leadRow(lead.leadId);
       await db.deleteFrom('leadEvents').where('leadId', '=', lead.leadId).where('seq', '>', 3).execute();
-      await rebuildLeadsFromEvents(db);
+      await rebuildLeadsFromEvents(db, sealer);
       expect(await leadRow(lead.leadId)).toStrictEqual(ahead);
-      await restoreLeadEvents(db, { leadId: lead.leadId, events: lead.events.map((event) => ({ event, workflowRunId: runId })) });
+      await restoreLeadEvents(db, sealer, { leadId: lead.leadId, events: lead.events.map((event) => ({ event, workflowRunId: runId })) });
     });
   });
 
@@ -260,11 +275,11 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
       await db.deleteFrom('leadEvents').where('leadId', '=', lead.leadId).execute();
       expect(await eventCount(lead.leadId)).toBe(0);
 
-      expect(await restoreLeadEvents(db, { leadId: lead.leadId, events: recovered(lead) })).toBe(lead.events.length);
-      expect(await loadEvents(db, lead.leadId)).toEqual(lead.events);
+      expect(await restoreLeadEvents(db, sealer, { leadId: lead.leadId, events: recovered(lead) })).toBe(lead.events.length);
+      expect(await loadEvents(db, sealer, lead.leadId)).toEqual(lead.events);
       expect(await leadRow(lead.leadId)).toStrictEqual(row);
 
-      expect(await restoreLeadEvents(db, { leadId: lead.leadId, events: recovered(lead) })).toBe(0);
+      expect(await restoreLeadEvents(db, sealer, { leadId: lead.leadId, events: recovered(lead) })).toBe(0);
       expect(await eventCount(lead.leadId)).toBe(lead.events.length);
       expect(await leadRow(lead.leadId)).toStrictEqual(row);
     });
@@ -276,7 +291,7 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
       await db.deleteFrom('leadEvents').where('leadId', '=', lead.leadId).where('seq', 'in', [2, 5, lead.events.length]).execute();
       await db.deleteFrom('leads').where('leadId', '=', lead.leadId).execute();
 
-      expect(await restoreLeadEvents(db, { leadId: lead.leadId, events: recovered(lead) })).toBe(3);
+      expect(await restoreLeadEvents(db, sealer, { leadId: lead.leadId, events: recovered(lead) })).toBe(3);
       expect(await storedSeqs(lead.leadId)).toEqual(seqs(1, lead.events.length));
       expect(await leadRow(lead.leadId)).toStrictEqual(row);
       const runs = await db.selectFrom('leadEvents').select(['seq', 'workflowRunId']).where('leadId', '=', lead.leadId).orderBy('seq').execute();
@@ -294,9 +309,9 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
       }
       expect(lead.events.length).toBeGreaterThan(500);
       const shuffled = [...recovered(lead)].reverse();
-      expect(await restoreLeadEvents(db, { leadId: lead.leadId, events: shuffled })).toBe(lead.events.length);
+      expect(await restoreLeadEvents(db, sealer, { leadId: lead.leadId, events: shuffled })).toBe(lead.events.length);
       expect(await leadRow(lead.leadId)).toEqual(foldedRow(lead.leadId, lead.events));
-      expect(await restoreLeadEvents(db, { leadId: lead.leadId, events: shuffled })).toBe(0);
+      expect(await restoreLeadEvents(db, sealer, { leadId: lead.leadId, events: shuffled })).toBe(0);
     });
   });
 
@@ -338,7 +353,7 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
 
       const snapshot = await allLeadRows();
       await db.deleteFrom('leads').execute();
-      await rebuildLeadsFromEvents(db);
+      await rebuildLeadsFromEvents(db, sealer);
       expect(await allLeadRows()).toStrictEqual(snapshot);
     });
 
@@ -355,8 +370,8 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
       };
       await Promise.all([
         ...Array.from({ length: 4 }, worker),
-        rebuildLeadsFromEvents(db, undefined, 5),
-        rebuildLeadsFromEvents(db, undefined, 13),
+        rebuildLeadsFromEvents(db, sealer, undefined, 5),
+        rebuildLeadsFromEvents(db, sealer, undefined, 13),
       ]);
       const live = await db
         .selectFrom('leads')

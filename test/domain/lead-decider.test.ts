@@ -267,6 +267,7 @@ const sampleCommands: Record<LeadCommandType, LeadCommand> = {
   Reevaluate: reevaluate,
   RecordContactAttempt: { type: 'RecordContactAttempt', rep: 'rep-grace', channel: 'phone', outcome: 'no_answer' },
   DecayEngagement: { type: 'DecayEngagement' },
+  EraseLead: { type: 'EraseLead', requestedBy: 'privacy-officer' },
 };
 const peopleCommandTypes: LeadCommandType[] = [
   'FillForm',

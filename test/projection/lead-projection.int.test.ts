@@ -2,8 +2,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { sql } from 'kysely';
 import { databaseEventSink, type EventSink } from '../../activities';
-import { submitForm } from '../../client/lead-intake';
-import { recordedBatches, recoverLeadEventsFromTemporal } from '../../client/recover-lead-events';
+import { decodeRecordedPayloads, recordedBatches, recoverLeadEventsFromTemporal } from '../../client/recover-lead-events';
 import { createDatabase, type Db } from '../../db/connection';
 import { restoreLeadEvents } from '../../db/lead-events.repository';
 import { rebuildLeadsFromEvents } from '../../db/projection-rebuild';
@@ -22,7 +21,9 @@ import {
   unsubscribeSignal,
 } from '../../workflows/lead.messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createDevServerEnv, createTestWorker, Recorder } from '../support/temporal-env';
+import { databaseKeyStore, submitTestForm } from '../support/encryption';
+import { createDevServerEnv, createTestWorker, keysOf, Recorder } from '../support/temporal-env';
+import { keyStoreSealer, LeadPayloadCodec, type PersonalDataSealer } from '../../encryption';
 
 // The read model against the real thing on both sides: the Temporal dev server and PostgreSQL.
 // It must always be exactly the fold of the events in the workflows' histories.
@@ -30,10 +31,13 @@ import { createDevServerEnv, createTestWorker, Recorder } from '../support/tempo
 let env: TestWorkflowEnvironment;
 let pg: TestDatabase;
 let db: Db;
+let sealer: PersonalDataSealer;
 
 beforeAll(async () => {
-  [env, pg] = await Promise.all([createDevServerEnv(), createTestDatabase('postgres')]);
+  pg = await createTestDatabase('postgres');
   db = pg.db;
+  env = await createDevServerEnv(databaseKeyStore(db).keys);
+  sealer = keyStoreSealer(keysOf(env));
 });
 afterAll(async () => {
   await pg?.drop();
@@ -59,7 +63,7 @@ type Journey = (email: string) => Promise<void>;
 function journeys(): Record<string, Journey> {
   const c = env.client;
   const start = async (email: string, form = demo(email)) => {
-    const answer = await submitForm(c, form, defaultLeadPolicy);
+    const answer = await submitTestForm(c, form, defaultLeadPolicy);
     return c.workflow.getHandle(answer.leadId);
   };
   const rep = 'rep-grace';
@@ -175,13 +179,14 @@ async function eventsInHistories(leadIds: string[]): Promise<number> {
   let total = 0;
   for (const id of leadIds) {
     const history = await env.client.workflow.getHandle(id).fetchHistory();
+    await decodeRecordedPayloads(history, new LeadPayloadCodec(keysOf(env)));
     total += recordedBatches(history).reduce((n, b) => n + b.events.length, 0);
   }
   return total;
 }
 
 test('a few hundred leads through every path: live projection = rebuild from lead_events = rebuild from Temporal', async () => {
-  const { worker } = await createTestWorker(env, new Recorder(), undefined, databaseEventSink(db));
+  const { worker } = await createTestWorker(env, new Recorder(), undefined, databaseEventSink(db, sealer));
   await worker.runUntil(async () => {
     const paths = Object.entries(journeys());
     const emails = Array.from({ length: 300 }, (_, i) => `lead-${i}@path-${i % paths.length}.example`);
@@ -208,19 +213,19 @@ test('a few hundred leads through every path: live projection = rebuild from lea
 
     // 3. Refolding `leads` from `lead_events` gives the same rows.
     await db.deleteFrom('leads').execute();
-    await rebuildLeadsFromEvents(db);
+    await rebuildLeadsFromEvents(db, sealer);
     expect(await snapshot(leadIds)).toEqual(live);
 
     // 4. With lead_events lost too, Temporal's histories give everything back.
     await sql`truncate lead_events, leads`.execute(db);
-    for await (const lead of recoverLeadEventsFromTemporal(env.client)) await restoreLeadEvents(db, lead);
-    await rebuildLeadsFromEvents(db);
+    for await (const lead of recoverLeadEventsFromTemporal(env.client, new LeadPayloadCodec(keysOf(env)))) await restoreLeadEvents(db, sealer, lead);
+    await rebuildLeadsFromEvents(db, sealer);
     expect(await snapshot(leadIds)).toEqual(live);
   });
 }, 300_000);
 
 test('an activity that fails after its commit is retried without applying anything twice', async () => {
-  const real = databaseEventSink(db);
+  const real = databaseEventSink(db, sealer);
   const failed = new Set<string>();
   const flaky: EventSink = {
     async append(input) {
@@ -234,7 +239,7 @@ test('an activity that fails after its commit is retried without applying anythi
   };
   const { worker } = await createTestWorker(env, new Recorder(), 'leads-flaky', flaky);
   await worker.runUntil(async () => {
-    const answer = await submitForm(env.client, demo('flaky@retry.example'), defaultLeadPolicy, 'leads-flaky');
+    const answer = await submitTestForm(env.client, demo('flaky@retry.example'), defaultLeadPolicy, 'leads-flaky');
     const h = env.client.workflow.getHandle(answer.leadId);
     await h.executeUpdate(rejectUpdate, { args: [{ rep: 'rep-ada', reason: 'not_ready' }] });
     const states = await settledStates([answer.leadId]);
@@ -255,10 +260,10 @@ test('PostgreSQL unreachable for a while: the workflow waits, nothing is lost, t
   url.port = String(port);
   const unreachable = createDatabase({ databaseUrl: url.toString(), dataDir: '', maxConnections: 2 });
   let proxy: Server | undefined;
-  const { worker } = await createTestWorker(env, new Recorder(), 'leads-outage', databaseEventSink(unreachable));
+  const { worker } = await createTestWorker(env, new Recorder(), 'leads-outage', databaseEventSink(unreachable, sealer));
   try {
     await worker.runUntil(async () => {
-      const pending = submitForm(env.client, demo('outage@down.example'), defaultLeadPolicy, 'leads-outage');
+      const pending = submitTestForm(env.client, demo('outage@down.example'), defaultLeadPolicy, 'leads-outage');
       await new Promise((r) => setTimeout(r, 3_000));
       const leadId = (await db.selectFrom('leads').select('leadId').where('email', '=', 'outage@down.example').execute())[0];
       expect(leadId).toBeUndefined(); // nothing recorded while the database is away…

@@ -1,6 +1,5 @@
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { leadIdForEmail } from '../../client/lead-id';
 import path from 'node:path';
 import { loadPolicyFile } from '../../config/policy-file';
 import { defaultLeadPolicy, type LeadPolicy } from '../../domain/lead-policy';
@@ -18,6 +17,7 @@ import {
   unsubscribeSignal,
   type FillFormInput,
 } from '../../workflows/lead.messages';
+import { testLeadId } from '../support/encryption';
 
 /** The complete sample policy of the README (two territories, business hours, decay, consent…). */
 const samplePolicy = (): LeadPolicy => loadPolicyFile(path.resolve(__dirname, '../../examples/leadflow.policy.yaml'));
@@ -52,7 +52,7 @@ export async function startLead(
   email: string,
   policy: LeadPolicy = defaultLeadPolicy,
 ): Promise<LeadHandle> {
-  const leadId = leadIdForEmail(email);
+  const leadId = testLeadId(email);
   return env.client.workflow.start(leadWorkflow, {
     taskQueue: LEAD_TASK_QUEUE,
     workflowId: leadId,

@@ -9,11 +9,13 @@ import type { AppDeps } from '../../api/app-deps';
 import type { ApiKey } from '../../api/auth';
 import { createApiMetrics } from '../../api/metrics';
 import type { Db } from '../../db/connection';
+import type { KeyStore } from '../../encryption';
 import { builtInPolicy } from '../../config/policy-file';
 import type { LeadPolicy } from '../../domain/lead-policy';
 import { LEAD_TASK_QUEUE } from '../../workflows/lead.messages';
 import { createTestDatabase, type TestDatabase } from './database';
-import { createDevServerEnv, createTestWorker, Recorder } from './temporal-env';
+import { databaseKeyStore, TEST_LEAD_ID_SECRET } from './encryption';
+import { createDevServerEnv, createTestWorker, keysOf, Recorder } from './temporal-env';
 
 /** One key per scope, plus one with every scope and one with none of the needed ones. */
 export const testKeys = {
@@ -28,8 +30,10 @@ export const WEBHOOK_SECRET = 'webhook-secret-0123456789abcdef';
 export const bearer = (key: ApiKey): Record<string, string> => ({ Authorization: `Bearer ${key.secret}` });
 
 export interface TestAppOptions {
+  /** A client with Leadflow's data converter over `dataKeys` (the test env's client: `keysOf(env)`). */
   client: Client;
   db: Db;
+  dataKeys: KeyStore;
   taskQueue?: string;
   rateLimitPerMinute?: number;
   decisionTimeoutMs?: number;
@@ -45,6 +49,8 @@ export function testAppDeps(options: TestAppOptions): AppDeps {
   return {
     client: options.client,
     db: options.db,
+    keys: options.dataKeys,
+    leadIdSecret: TEST_LEAD_ID_SECRET,
     policy: options.policy ?? builtInPolicy(),
     policySource: options.policySource ?? (options.policy ? 'test' : 'built-in'),
     taskQueue: options.taskQueue ?? LEAD_TASK_QUEUE,
@@ -68,6 +74,8 @@ export interface ApiTestbed {
   env: TestWorkflowEnvironment;
   pg: TestDatabase;
   db: Db;
+  /** The data keys of the API, the worker and the sealed event fields. */
+  keys: KeyStore;
   app: Express;
   worker: Worker;
   /** Stops the worker, the dev server and drops the database. */
@@ -80,14 +88,19 @@ export interface ApiTestbed {
  * travels to each lead in its workflow input, so it is the policy the lead decides with.
  */
 export async function startApiTestbed(options: Pick<TestAppOptions, 'policy' | 'policySource'> = {}): Promise<ApiTestbed> {
-  const [env, pg] = await Promise.all([createDevServerEnv(), createTestDatabase('postgres')]);
-  const { worker } = await createTestWorker(env, new Recorder(), LEAD_TASK_QUEUE, databaseEventSink(pg.db));
+  // The data keys live in the suite's database, as in production: the API, the worker and the sealed
+  // event fields all use them.
+  const pg = await createTestDatabase('postgres');
+  const { keys, sealer } = databaseKeyStore(pg.db);
+  const env = await createDevServerEnv(keys);
+  const { worker } = await createTestWorker(env, new Recorder(), LEAD_TASK_QUEUE, databaseEventSink(pg.db, sealer));
   const running = worker.run();
-  const app = createTestApp({ client: env.client, db: pg.db, ...options });
+  const app = createTestApp({ client: env.client, db: pg.db, dataKeys: keysOf(env), ...options });
   return {
     env,
     pg,
     db: pg.db,
+    keys,
     app,
     worker,
     async close() {

@@ -1,14 +1,14 @@
-import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LeadNotification } from '../../activities';
-import { leadIdForEmail } from '../../client/lead-id';
 import type { LeadEvent, LeadEventType } from '../../domain/lead-events';
 import { defaultLeadPolicy, type LeadPolicy } from '../../domain/lead-policy';
 import type { LeadState } from '../../domain/lead-state';
 import { LEAD_TASK_QUEUE, leadStateQuery, submitFormUpdate, type FillFormInput } from '../../workflows/lead.messages';
 import { leadWorkflow } from '../../workflows/lead.workflow';
 import type { Recorder } from './temporal-env';
+import { testLeadId } from './encryption';
 
 /*
  * Helpers shared by the time-skipping lead workflow tests. Durations are the policy's real ones: tests
@@ -63,7 +63,7 @@ export async function startLead(
   email: string,
   policy: LeadPolicy = defaultLeadPolicy,
 ): Promise<{ leadId: string; handle: StartedLeadHandle }> {
-  const leadId = leadIdForEmail(email);
+  const leadId = testLeadId(email);
   const handle = await env.client.workflow.start(leadWorkflow, {
     taskQueue: LEAD_TASK_QUEUE,
     workflowId: leadId,
@@ -186,11 +186,23 @@ export async function waitForIdle(handle: LeadHandle, timeoutMs = 20_000): Promi
 
 export const EventType = temporal.api.enums.v1.EventType;
 
-export async function historyEvents(handle: LeadHandle, runId?: string) {
-  const history = runId
-    ? await handle.client.getHandle(handle.workflowId, runId).fetchHistory()
-    : await handle.fetchHistory();
+/**
+ * A run's raw history events. `via` reads them through another client: the time-skipping server sends a
+ * whole history in one message, and an engagement storm's run (hundreds of encrypted batches) can pass
+ * gRPC's default 4 MB limit (see `roomyClient`).
+ */
+export async function historyEvents(handle: LeadHandle, runId?: string, via?: Client) {
+  const history = await (via?.workflow ?? handle.client).getHandle(handle.workflowId, runId).fetchHistory();
   return history.events ?? [];
+}
+
+/** A client on the environment's server whose connection accepts messages up to 64 MB. */
+export async function roomyClient(env: TestWorkflowEnvironment): Promise<Client> {
+  const connection = await Connection.connect({
+    address: env.address,
+    channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+  });
+  return new Client({ connection, namespace: env.namespace ?? 'default' });
 }
 
 /** Names of the Updates the server accepted into this run's history (validator passed). */

@@ -5,8 +5,10 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type EventSink, type LeadNotification, type RecordEventsInput } from '../../activities';
 import type { LeadPolicy } from '../../domain/lead-policy';
+import { FAILURE_CONVERTER_PATH, leadflowDataConverter, type KeyStore } from '../../encryption';
 import { LEAD_TASK_QUEUE } from '../../workflows/lead.messages';
 import { leadSearchAttributeKeys } from '../../workflows/lead.search-attributes';
+import { memoryKeyStore } from './encryption';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -30,11 +32,25 @@ export function quietRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('WARN') });
 }
 
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+/**
+ * The data keys of an environment: its client encrypts with them, and `createTestWorker` gives them to
+ * the worker, so both sides of every payload use the same keys (as the API and the worker do).
+ */
+const envKeys = new WeakMap<TestWorkflowEnvironment, KeyStore>();
+export function keysOf(env: TestWorkflowEnvironment): KeyStore {
+  const keys = envKeys.get(env);
+  if (!keys) throw new Error('this environment was not made by createTimeSkippingEnv or createDevServerEnv');
+  return keys;
+}
+
+/** The time-skipping server, its client encrypting with `keys` (default: data keys in memory). */
+export async function createTimeSkippingEnv(keys: KeyStore = memoryKeyStore()): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalBinaries().testServer } },
+    client: { dataConverter: leadflowDataConverter(keys) },
   });
+  envKeys.set(env, keys);
   // The time-skipping server refuses unknown search attributes just like a real namespace does.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -51,20 +67,28 @@ const indexedValueType: Record<string, temporal.api.enums.v1.IndexedValueType> =
   INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
 };
 
-export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+/** The real dev server, its client encrypting with `keys` (default: data keys in memory). */
+export async function createDevServerEnv(keys: KeyStore = memoryKeyStore()): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createLocal({
+  const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalBinaries().cli },
       searchAttributes: leadSearchAttributeKeys,
       extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true'],
     },
+    client: { dataConverter: leadflowDataConverter(keys) },
   });
+  envKeys.set(env, keys);
+  return env;
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: new DefaultLogger('WARN'),
+  });
   return bundle;
 }
 
@@ -112,6 +136,7 @@ export async function createTestWorker(
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
+    dataConverter: leadflowDataConverter(keysOf(env)),
     activities,
   });
   return { worker, recorder };

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { EngagementInput } from '../../domain/lead-commands';
 import { defaultLeadPolicy } from '../../domain/lead-policy';
@@ -9,6 +10,7 @@ import {
   EventType,
   eventsOf,
   historyEvents,
+  roomyClient,
   leadState,
   type StartedLeadHandle,
   terminateIfRunning,
@@ -117,12 +119,12 @@ async function runsOf(handle: StartedLeadHandle): Promise<Run[]> {
   const currentRunId = (await handle.describe()).runId;
   let runId: string | undefined = handle.firstExecutionRunId;
   while (runId) {
-    let history = await historyEvents(handle, runId);
+    let history = await historyEvents(handle, runId, historyClient);
     // A closed run ends in its ContinuedAsNew event; read it again if it arrived without (seen once on
     // a connection the test server had just reset for excess keepalive pings).
     for (let retry = 0; retry < 5 && runId !== currentRunId && !endsInContinueAsNew(history); retry++) {
       await new Promise((r) => setTimeout(r, 200));
-      history = await historyEvents(handle, runId);
+      history = await historyEvents(handle, runId, historyClient);
     }
     runs.push({
       runId,
@@ -181,13 +183,17 @@ async function expectEverySignalHandled(
 }
 
 let env: TestWorkflowEnvironment;
+/** Reads the storm's histories: a run of encrypted engagement batches can pass gRPC's 4 MB default. */
+let historyClient: Client;
 
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
+  historyClient = await roomyClient(env);
   await workflowBundle();
 }, 180_000);
 
 afterAll(async () => {
+  await historyClient?.connection.close();
   await env?.teardown();
 });
 

@@ -1,10 +1,10 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { leadIdForEmail } from '../../client/lead-id';
 import { defaultLeadPolicyInput, parseLeadPolicy, type LeadPolicy, type LeadPolicyInput } from '../../domain/lead-policy';
 import { rejectUpdate, submitFormUpdate } from '../../workflows/lead.messages';
 import { leadWorkflow } from '../../workflows/lead.workflow';
 import { demoRequestForm, eventsOf, goodProfile, leadState, terminateIfRunning, uniqueEmail, waitForState, type LeadHandle } from '../support/lead-workflow-helpers';
 import { createDevServerEnv, createTestWorker, Recorder, workflowBundle } from '../support/temporal-env';
+import { testLeadId } from '../support/encryption';
 
 /*
  * Issue 5: a new policy takes effect at the lead's next cycle (recycle), never rewriting what was
@@ -38,7 +38,7 @@ test('a changed policy reaches a lead at its next cycle (recycle), never rewriti
   const v2 = policyWith('policy-v2', 2);
   const v3 = policyWith('policy-v3', 6);
   const email = uniqueEmail('cycle');
-  const leadId = leadIdForEmail(email);
+  const leadId = testLeadId(email);
   const taskQueue = `policy-cycle-${process.pid}`;
   const recorder = new Recorder();
   // What the worker runs with: each change below is a redeploy with a new policy file. (One worker

@@ -1,6 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { defaultLeadPolicyInput, parseLeadPolicy, type LeadPolicy, type LeadPolicyInput } from '../../domain/lead-policy';
-import { leadIdForEmail } from '../../client/lead-id';
 import {
   acceptUpdate,
   COMMAND_REFUSED,
@@ -31,6 +30,7 @@ import {
   type LeadHandle,
 } from '../support/lead-workflow-helpers';
 import { createTestWorker, createTimeSkippingEnv, Recorder, workflowBundle } from '../support/temporal-env';
+import { testLeadId } from '../support/encryption';
 
 /*
  * Issue 5 on the time-skipping server: routing by policy (round robin around an absent rep, a breach
@@ -78,7 +78,7 @@ afterEach(async () => {
 });
 
 async function capture(taskQueue: string, policy: LeadPolicy, form: FillFormInput) {
-  const leadId = leadIdForEmail(form.profile.email);
+  const leadId = testLeadId(form.profile.email);
   const handle = await env.client.workflow.start(leadWorkflow, {
     taskQueue,
     workflowId: leadId,

@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { submitForm } from '../../client/lead-intake';
 import { defaultLeadPolicy } from '../../domain/lead-policy';
+import { submitTestForm } from '../support/encryption';
 import { createDevServerEnv, createTestWorker } from '../support/temporal-env';
 
 // The real dev server (the same binary `npm start` runs), with the lead search attributes registered:
@@ -31,12 +31,12 @@ const mqlForm = (email: string) => ({
 test('update-with-start creates a lead once, and a visibility query by LeadStage finds the MQL', async () => {
   const { worker } = await createTestWorker(env);
   await worker.runUntil(async () => {
-    const first = await submitForm(env.client, mqlForm('grace@compilers.example'), defaultLeadPolicy);
+    const first = await submitTestForm(env.client, mqlForm('grace@compilers.example'), defaultLeadPolicy);
     expect(first).toMatchObject({ created: true, stage: 'mql' });
-    const again = await submitForm(env.client, mqlForm('  GRACE@compilers.example '), defaultLeadPolicy);
+    const again = await submitTestForm(env.client, mqlForm('  GRACE@compilers.example '), defaultLeadPolicy);
     expect(again).toEqual({ leadId: first.leadId, created: false, stage: 'mql' });
 
-    const inquiry = await submitForm(
+    const inquiry = await submitTestForm(
       env.client,
       { formType: 'newsletter', profile: { email: 'someone@else.example' } },
       defaultLeadPolicy,

@@ -1,4 +1,5 @@
 import type { LeadPolicy } from '../domain/lead-policy';
+import { createErasureActivities, type ErasureDeps } from './erasure.activities';
 import { createNotifyActivities, type NotifyConfig } from './notify.activities';
 import { createProjectionActivities, type EventSink } from './projection.activities';
 import { createRoutingActivities, type RoutingStore } from './routing.activities';
@@ -10,6 +11,8 @@ export interface ActivityDeps {
   routingStore?: RoutingStore;
   /** The policy the worker was started with, answered by `activePolicy`. */
   policy?: LeadPolicy;
+  /** Database, keys and client for erasures; absent in tests of the lead workflow alone. */
+  erasure?: ErasureDeps;
 }
 
 /** One factory, dependencies in; the workflow sees only `LeadActivities`, the type of what it returns. */
@@ -18,11 +21,13 @@ export function createActivities(deps: ActivityDeps) {
     ...createProjectionActivities(deps.eventSink),
     ...createRoutingActivities(deps.routingStore, deps.policy),
     ...createNotifyActivities(deps.notify),
+    ...createErasureActivities(deps.erasure),
   };
 }
 
 export type LeadActivities = ReturnType<typeof createActivities>;
 export type { LeadNotification } from './notify.activities';
+export type { ErasureDeps } from './erasure.activities';
 export type { AssignOwnerInput, LegacyAssignOwnerInput, RoutingStore } from './routing.activities';
 export { memoryRoutingStore } from './routing.activities';
 export { databaseEventSink, type RecordEventsInput, type EventSink } from './projection.activities';

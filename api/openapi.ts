@@ -1,6 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { ZodObject, ZodType } from 'zod';
 import { DOCS_ASSETS_PATH } from './routes/docs.routes';
+import { registerErasureOpenApi } from './routes/erasure.routes';
+import { registerPersonalDataOpenApi } from './routes/personal-data.routes';
 import { POLICY_VALIDATE_PATH } from './routes/policy.routes';
 import {
   AcceptBody,
@@ -101,6 +103,7 @@ const errors = {
   422: errorResponse('`idempotency_key_reused`: this Idempotency-Key was used for a different request (method, path or body).'),
   429: errorResponse('`rate_limited`: too many requests for this API key.', retryAfter),
   leadClosed: errorResponse('`lead_closed`: the lead is won or disqualified and takes no more changes; `details.stage` says which.'),
+  410: errorResponse('`lead_erased`: the person behind the lead was erased; `details` is the tombstone `{leadId, erasedAt}`.'),
 };
 
 const writeUnavailable = errorResponse(
@@ -116,6 +119,7 @@ const leadReadErrors = {
   401: errors[401],
   403: errors[403],
   404: errors[404],
+  410: errors[410],
   429: errors[429],
   503: readUnavailable,
 };
@@ -126,6 +130,7 @@ const leadWriteErrors = {
   401: errors[401],
   403: errors[403],
   404: errors[404],
+  410: errors[410],
   413: errors[413],
   415: errors[415],
   422: errors[422],
@@ -152,6 +157,8 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   });
 
   for (const route of routes()) registry.registerPath(route);
+  registerErasureOpenApi(registry);
+  registerPersonalDataOpenApi(registry);
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -168,6 +175,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       { name: 'reads', description: 'Leads, their history, lists and score explanations (scope `read`).' },
       { name: 'policy', description: 'The lead policy: the active one (scope `read`) and checking a candidate (scope `admin`).' },
       { name: 'reports', description: 'Funnel, SLA, velocity, rejection, calibration and recycling reports (scope `read`).' },
+      { name: 'privacy', description: 'Erasure (art. 17) and access (art. 15) requests about the person behind a lead (scope `admin`).' },
       { name: 'operations', description: 'Probes, metrics and this documentation.' },
     ],
   });

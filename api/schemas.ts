@@ -36,7 +36,8 @@ export const LeadId = z
   .string()
   .regex(LEAD_ID_PATTERN, 'a lead id is "lead-" followed by 32 lowercase hex characters')
   .openapi('LeadId', {
-    description: '`lead-` + the first 32 hex characters of SHA-256(normalised email). Stable for a person.',
+    description:
+      '`lead-` + the first 32 hex characters of HMAC-SHA-256(secret, normalised email). Stable for a person until the lead is erased.',
     example: 'lead-3f1c9a0e5b7d4c2a8e6f0b1d9c7a5e3f',
   });
 
@@ -523,13 +524,14 @@ export const ErrorResponse = z
         description:
           'invalid_request, invalid_json, unauthorized, invalid_signature, forbidden, not_found, lead_closed, ' +
           'transition_not_allowed, idempotency_key_reused, payload_too_large, unsupported_media_type, rate_limited, ' +
-          'unavailable, not_ready, internal, invalid_policy',
+          'unavailable, not_ready, internal, invalid_policy, lead_erased',
       }),
       message: z.string(),
       details: z.unknown().optional().openapi({
         description:
           'invalid_request: the zod issues. transition_not_allowed: `{stage, command, allowed, reason}`. ' +
-          'lead_closed: `{stage}`. not_ready: `{checks}`. invalid_policy: `[{path, message}]`, one per problem.',
+          'lead_closed: `{stage}`. not_ready: `{checks}`. invalid_policy: `[{path, message}]`, one per problem. ' +
+          'lead_erased: the tombstone `{leadId, erasedAt}`.',
       }),
     }),
   })

@@ -10,6 +10,7 @@ import {
 } from '@temporalio/client';
 import type { CommandRefusal } from '../domain/lead-decider';
 import type { LeadStage } from '../domain/lead-events';
+import type { LeadState } from '../domain/lead-state';
 import { COMMAND_REFUSED, INVALID_COMMAND } from '../workflows/lead.messages';
 import { ApiError, isUnavailable } from './errors';
 
@@ -20,8 +21,8 @@ import { ApiError, isUnavailable } from './errors';
 
 export interface TemporalErrorContext {
   leadId: string;
-  /** The lead's stage in the read model, or undefined when the lead is unknown there. */
-  projectedStage: () => Promise<LeadStage | undefined>;
+  /** The lead in the read model, or undefined when it is unknown there. */
+  projected: () => Promise<LeadState | undefined>;
   /** Whether the request may have reached the workflow (an Update or Signal) before it timed out. */
   mayApplyLater: boolean;
 }
@@ -37,6 +38,19 @@ function applicationFailure(err: unknown): ApplicationFailure | undefined {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause;
   if (err instanceof ApplicationFailure) return err;
   return undefined;
+}
+
+function refusedAsErased(err: unknown): boolean {
+  return commandRefusal(err)?.code === 'LEAD_ERASED';
+}
+
+/** The codec refused to encode for a lead whose key is destroyed (the lead was erased). */
+function isKeyDestroyed(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if ((e as { name?: string }).name === 'DataKeyDestroyedError') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 export function isTimeout(err: unknown): boolean {
@@ -81,6 +95,11 @@ export function signalLimitReached(leadId: string): ApiError {
   );
 }
 
+/** 410 with the tombstone of an erased lead: its id and when, nothing about the person. */
+export function leadErased(leadId: string, erasedAt: string): ApiError {
+  return new ApiError(410, 'lead_erased', `Lead ${leadId} was erased at ${erasedAt}; nothing about the person is kept`, { leadId, erasedAt });
+}
+
 export function leadClosed(leadId: string, stage: LeadStage | 'unknown'): ApiError {
   return new ApiError(409, 'lead_closed', `Lead ${leadId} is closed (${stage}); it takes no more changes`, { stage });
 }
@@ -103,7 +122,7 @@ export function workflowUnavailable(mayApplyLater: boolean): ApiError {
  */
 export async function fromTemporalError(err: unknown, ctx: TemporalErrorContext): Promise<unknown> {
   const refusal = commandRefusal(err);
-  if (refusal) {
+  if (refusal && refusal.code !== 'LEAD_ERASED') {
     if (refusal.code === 'LEAD_NOT_FOUND') return ApiError.notFound(`Lead ${ctx.leadId}`);
     return new ApiError(409, 'transition_not_allowed', refusal.message, {
       stage: refusal.stage,
@@ -116,15 +135,13 @@ export async function fromTemporalError(err: unknown, ctx: TemporalErrorContext)
   if (failure?.type === INVALID_COMMAND) {
     return new ApiError(400, 'invalid_request', failure.message, failure.details?.[0]);
   }
-  if (err instanceof WorkflowNotFoundError) {
-    // A completed workflow answers "not found" too: the lead exists in the read model but is closed.
-    const stage = await ctx.projectedStage().catch(() => undefined);
-    return stage === undefined ? ApiError.notFound(`Lead ${ctx.leadId}`) : leadClosed(ctx.leadId, stage);
-  }
-  if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    // update-with-start with REJECT_DUPLICATE: the lead's workflow has completed.
-    const stage = await ctx.projectedStage().catch(() => undefined);
-    return leadClosed(ctx.leadId, stage ?? 'unknown');
+  if (refusedAsErased(err) || err instanceof WorkflowNotFoundError || err instanceof WorkflowExecutionAlreadyStartedError || isKeyDestroyed(err)) {
+    // A completed workflow answers "not found" too (update-with-start with REJECT_DUPLICATE: "already
+    // started"): the lead exists in the read model but is closed, or erased.
+    const lead = await ctx.projected().catch(() => undefined);
+    if (lead?.erasedAt !== undefined) return leadErased(ctx.leadId, lead.erasedAt);
+    if (err instanceof WorkflowNotFoundError) return lead === undefined ? ApiError.notFound(`Lead ${ctx.leadId}`) : leadClosed(ctx.leadId, lead.stage);
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return leadClosed(ctx.leadId, lead?.stage ?? 'unknown');
   }
   if (isTimeout(err)) return workflowUnavailable(ctx.mayApplyLater);
   if (isSignalLimitExceeded(err)) return signalLimitReached(ctx.leadId);

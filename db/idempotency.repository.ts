@@ -31,7 +31,7 @@ export async function findStoredAnswer(
  */
 export async function storeAnswer(
   db: Db,
-  input: { keyId: string; idempotencyKey: string; requestHash: string; statusCode: number; body: unknown; now?: Date },
+  input: { keyId: string; idempotencyKey: string; requestHash: string; statusCode: number; body: unknown; leadId?: string | null; now?: Date },
 ): Promise<void> {
   const now = input.now ?? new Date();
   const row = {
@@ -42,6 +42,7 @@ export async function storeAnswer(
     responseBody: JSON.stringify(input.body ?? null),
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
+    leadId: input.leadId ?? null,
   };
   await db
     .insertInto('idempotencyKeys')
@@ -55,6 +56,7 @@ export async function storeAnswer(
           responseBody: row.responseBody,
           createdAt: row.createdAt,
           expiresAt: row.expiresAt,
+          leadId: row.leadId,
         })
         .where('idempotencyKeys.expiresAt', '<=', now),
     )

@@ -156,7 +156,7 @@ async function eventRow(sealer: PersonalDataSealer, leadId: string, e: LeadEvent
   };
 }
 
-async function upsertLead(trx: Transaction<Database>, m: LeadReadModel): Promise<void> {
+export async function upsertLead(trx: Transaction<Database>, m: LeadReadModel): Promise<void> {
   const row: NewLeadRow = { ...m, state: JSON.stringify(m.state) };
   const { leadId: _id, ...changes } = row;
   await trx

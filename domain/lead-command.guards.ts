@@ -139,6 +139,7 @@ export const closeLeadGuard = guard<LeadCommand & { outcome?: string; reason?: s
 export const disqualifyLeadGuard = guard<LeadCommand>(
   object({ type: literal('DisqualifyLead'), by: actor, reason: text({ trim: true, min: 1, max: 200 }) }),
 );
+export const eraseLeadGuard = guard<LeadCommand>(object({ type: literal('EraseLead'), requestedBy: actor }));
 export const contactAttemptGuard = guard<LeadCommand>(
   object({ type: literal('RecordContactAttempt'), rep: actor, channel: oneOf(contactChannels), outcome: optional(oneOf(contactOutcomes)), note: optional(note) }),
 );

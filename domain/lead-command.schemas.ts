@@ -89,6 +89,12 @@ export const disqualifyLeadSchema = z.object({
   reason: text().trim().min(1).max(200),
 });
 
+/** Who asked for the person's erasure (the privacy officer's id, not the person's). */
+export const eraseLeadSchema = z.object({
+  type: z.literal('EraseLead'),
+  requestedBy: actor,
+});
+
 export const contactAttemptSchema = z.object({
   type: z.literal('RecordContactAttempt'),
   rep: actor,

@@ -75,3 +75,109 @@ export function erasedState(state: LeadState, at: string): LeadState {
   const { sla: _sla, handRaisedAt: _raised, consent: _consent, ...rest } = state;
   return { ...rest, profile: impersonalProfile(state.profile), erasedAt: at };
 }
+
+/** What an erasure request asks for; `requestedBy` and `reason` describe the request, not the person. */
+export interface ErasureRequest {
+  leadId: string;
+  requestedBy: string;
+  reason?: string;
+  requestedAt: string;
+}
+
+/**
+ * What was erased, by name: the same list for every erasure, so a privacy officer can file it.
+ * - `data_key`: the lead's data key is destroyed; every payload of the lead in Temporal histories,
+ *   their backups and archives, and every sealed field in `lead_events`, can no longer be read.
+ * - `lead_events.personal`: the sealed personal fields of the lead's events are removed.
+ * - `leads.profile`: name, email, phone, company, job title and consent are removed from the read model.
+ * - `idempotency_keys`: stored API answers about the lead are deleted.
+ * - `lead_workflow`: timers stopped, queued engagement and undelivered notifications dropped, the
+ *   workflow ended (already so for a closed lead).
+ */
+export const erasedParts = ['data_key', 'lead_events.personal', 'leads.profile', 'idempotency_keys', 'lead_workflow'] as const;
+export type ErasedPart = (typeof erasedParts)[number];
+
+/** The receipt of an erasure; a repeated request answers the same one. Nothing in it is personal. */
+export interface ErasureReceipt {
+  leadId: string;
+  erasedAt: string;
+  requestedBy: string;
+  reason?: string;
+  erased: ErasedPart[];
+}
+
+/**
+ * Everything Leadflow holds about the person behind a lead (GDPR art. 15), from the lead's state and
+ * its events with their personal fields: profile, consent records, form fills, engagement, and the
+ * decisions sales made about them.
+ */
+export interface PersonalDataReport {
+  leadId: string;
+  profile: LeadProfile;
+  source: LeadState['source'] | null;
+  lifecycle: {
+    stage: LeadState['stage'];
+    owner: string | null;
+    fitScore: number;
+    engagementScore: number;
+    stageReachedAt: LeadState['firstReachedAt'];
+    recycleCount: number;
+    unsubscribed: boolean;
+    createdAt: string | null;
+    updatedAt: string | null;
+  };
+  consent: { lawfulBasis: string; capturedAt: string; text?: string; recordedAt: string; formType: string }[];
+  formFills: { occurredAt: string; formType: string; profile: LeadProfile; source?: LeadState['source'] }[];
+  engagement: { occurredAt: string; type: string; points: number; id?: string }[];
+  decisions: { occurredAt: string; type: LeadEvent['type']; data: Record<string, unknown> }[];
+}
+
+const decisionTypes: readonly LeadEvent['type'][] = [
+  'LeadAssigned',
+  'SlaBreached',
+  'LeadAccepted',
+  'LeadRejected',
+  'ContactAttemptRecorded',
+  'LeadQualified',
+  'LeadRecycled',
+  'LeadWon',
+  'LeadLost',
+  'LeadDisqualified',
+  'LeadUnsubscribed',
+  'LeadFlaggedSuspect',
+  'LeadSuspectCleared',
+];
+
+export function personalDataReport(state: LeadState, events: readonly LeadEvent[]): PersonalDataReport {
+  const report: PersonalDataReport = {
+    leadId: state.leadId,
+    profile: state.profile,
+    source: state.source ?? null,
+    lifecycle: {
+      stage: state.stage,
+      owner: state.owner ?? null,
+      fitScore: state.fitScore,
+      engagementScore: state.engagementScore,
+      stageReachedAt: state.firstReachedAt,
+      recycleCount: state.recycleCount,
+      unsubscribed: state.unsubscribed,
+      createdAt: state.createdAt ?? null,
+      updatedAt: state.updatedAt ?? null,
+    },
+    consent: [],
+    formFills: [],
+    engagement: [],
+    decisions: [],
+  };
+  for (const e of events) {
+    if (e.type === 'FormFilled') {
+      report.formFills.push({ occurredAt: e.occurredAt, formType: e.data.formType, profile: e.data.profile, ...(e.data.source ? { source: e.data.source } : {}) });
+      if (e.data.consent) report.consent.push({ ...e.data.consent, recordedAt: e.occurredAt, formType: e.data.formType });
+    } else if (e.type === 'EngagementRecorded') {
+      report.engagement.push({ occurredAt: e.data.at, type: e.data.engagementType, points: e.data.points, ...(e.data.engagementId ? { id: e.data.engagementId } : {}) });
+    } else if (decisionTypes.includes(e.type)) {
+      report.decisions.push({ occurredAt: e.occurredAt, type: e.type, data: { ...e.data } });
+    }
+  }
+  return report;
+}

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, databaseEventSink } from '../activities';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, type LeadflowConfig } from '../config/leadflow.config';
@@ -12,8 +13,8 @@ import { keyStoreSealer, leadflowDataConverter, type KeyStore } from '../encrypt
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../workflow-bundle.js');
 
 /**
- * The lead worker: task queue `leads`, the real activities writing to `db`, every payload encrypted
- * with its lead's key from `keys`.
+ * The lead worker: task queue `leads` (the lead workflow and the erasure workflow), the real activities
+ * writing to `db`, every payload encrypted with its lead's key from `keys`.
  */
 export async function createLeadWorker(config: LeadflowConfig, db: Db, connection: NativeConnection, keys: KeyStore): Promise<Worker> {
   // Leads take this policy at their next cycle: keep it, so their scores stay explainable.
@@ -34,6 +35,11 @@ export async function createLeadWorker(config: LeadflowConfig, db: Db, connectio
       eventSink: databaseEventSink(db, keyStoreSealer(keys)),
       routingStore: databaseRoutingStore(db),
       policy: config.policy,
+      erasure: {
+        db,
+        keys,
+        client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: leadflowDataConverter(keys) }),
+      },
     }),
   });
 }

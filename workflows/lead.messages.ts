@@ -5,6 +5,7 @@ import type {
   CloseLead,
   DisqualifyLead,
   EngagementInput,
+  EraseLead,
   FillForm,
   QualifyLead,
   RecordContactAttempt,
@@ -45,6 +46,15 @@ export type QualifyInput = Without<QualifyLead, 'type'>;
 export type CloseInput = Without<CloseLead, 'type'>;
 export type DisqualifyInput = Without<DisqualifyLead, 'type'>;
 export type ContactAttemptInput = Without<RecordContactAttempt, 'type'>;
+export type EraseInput = Without<EraseLead, 'type'>;
+
+/** The erase Update's answer: the lead recorded LeadErased (at `seq`) and its workflow is ending. */
+export interface ErasedAnswer {
+  leadId: string;
+  erasedAt: string;
+  /** The LeadErased event's seq. */
+  seq: number;
+}
 
 export interface FormAnswer {
   leadId: string;
@@ -66,6 +76,11 @@ export const qualifyUpdate = defineUpdate<LeadState, [QualifyInput]>('qualify');
 export const closeUpdate = defineUpdate<LeadState, [CloseInput]>('close');
 export const disqualifyUpdate = defineUpdate<LeadState, [DisqualifyInput]>('disqualify');
 export const contactAttemptUpdate = defineUpdate<LeadState, [ContactAttemptInput]>('recordContactAttempt');
+/**
+ * Erase the person (sent by the erasure workflow, never by sales): the lead records LeadErased, drops
+ * what it still had to do (timers, queued engagement, undelivered notifications) and its workflow ends.
+ */
+export const eraseUpdate = defineUpdate<ErasedAnswer, [EraseInput]>('erase');
 
 /** High volume and fire-and-forget: one signal may carry a batch. */
 export const engagementSignal = defineSignal<[{ engagements: EngagementInput[] }]>('recordEngagement');

@@ -18,6 +18,7 @@ import {
   closeLeadGuard,
   disqualifyLeadGuard,
   contactAttemptGuard,
+  eraseLeadGuard,
   engagementInputGuard,
   fillFormGuard,
   qualifyLeadGuard,
@@ -35,7 +36,7 @@ import {
 import type { LeadEvent } from '../domain/lead-events';
 import type { LeadPolicy } from '../domain/lead-policy';
 import { upgradeRecordedPolicy } from '../domain/lead-policy-upgrade';
-import { initialLeadState, isClosed, type LeadState } from '../domain/lead-state';
+import { initialLeadState, isClosed, isErased, type LeadState } from '../domain/lead-state';
 import { isDue } from '../domain/sla';
 import {
   acceptUpdate,
@@ -44,6 +45,7 @@ import {
   contactAttemptUpdate,
   disqualifyUpdate,
   engagementSignal,
+  eraseUpdate,
   INVALID_COMMAND,
   leadStateQuery,
   qualifyUpdate,
@@ -182,6 +184,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   commandUpdate(closeUpdate, closeLeadGuard, 'CloseLead', newState);
   commandUpdate(disqualifyUpdate, disqualifyLeadGuard, 'DisqualifyLead', newState);
   commandUpdate(contactAttemptUpdate, contactAttemptGuard, 'RecordContactAttempt', newState);
+  commandUpdate(eraseUpdate, eraseLeadGuard, 'EraseLead', (s) => ({ leadId: s.leadId, erasedAt: s.erasedAt!, seq: s.seq }));
   commandUpdate(submitFormUpdate, fillFormGuard, 'FillForm', (s, wasCaptured) => ({
     leadId: s.leadId,
     created: !wasCaptured,
@@ -210,6 +213,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
 
   for (;;) {
     await lock.run(async () => {
+      if (isErased(state)) return;
       if (pendingEngagements.length > 0 && state.seq > 0) {
         // A backlog (a burst of signals while the last pass ran) is folded a bounded slice at a time, so
         // the recordEvents input stays far below the server's 2 MB payload limit: one oversized batch
@@ -250,6 +254,13 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
       }
     });
 
+    if (isErased(state)) {
+      // The person is gone: nothing queued is processed, and notifications still being delivered are
+      // abandoned (their activities end with the run) rather than waited for. Only new code reaches
+      // this branch (no recorded history holds LeadErased), so it needs no patch.
+      await condition(allHandlersFinished);
+      return state;
+    }
     if (isClosed(state)) {
       await condition(allHandlersFinished);
       await Promise.all(notifications.keys());

@@ -7,7 +7,7 @@ import { acceptUpdate, closeUpdate, disqualifyUpdate, qualifyUpdate, rejectUpdat
 import type { AppDeps } from '../app-deps';
 import { AcceptBody, CloseBody, DisqualifyBody, LeadPathParams, QualifyBody, RejectBody } from '../schemas';
 import { fromTemporalError, isTimeout } from '../temporal-errors';
-import { guard, idempotent, leadView, parse, projectedStage, workflowDeadline } from './route-support';
+import { guard, idempotent, leadView, parse, projected, workflowDeadline } from './route-support';
 
 /** The sales decisions, by path segment: POST /v1/leads/{leadId}/{decision}. */
 export const decisionNames = ['accept', 'reject', 'qualify', 'close', 'disqualify'] as const;
@@ -61,7 +61,7 @@ export function registerLeadUpdateRoute<S extends z.ZodType>(
         return { status: 200, body: { lead: leadView(state, deps) } };
       } catch (err) {
         if (isTimeout(err)) res.setHeader('Retry-After', '5');
-        throw await fromTemporalError(err, { leadId, projectedStage: projectedStage(deps, leadId), mayApplyLater: true });
+        throw await fromTemporalError(err, { leadId, projected: projected(deps, leadId), mayApplyLater: true });
       }
     }),
   );

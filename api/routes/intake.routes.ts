@@ -5,7 +5,7 @@ import type { AppDeps } from '../app-deps';
 import { currentLeadForEmail } from '../lead-identity';
 import { FormFill } from '../schemas';
 import { fromTemporalError, isTimeout } from '../temporal-errors';
-import { guard, idempotent, parse, projectedStage, workflowDeadline } from './route-support';
+import { guard, idempotent, parse, projected, workflowDeadline } from './route-support';
 
 /**
  * POST /v1/leads: a form fill from a website, marketing automation or a signed webhook. Creates the lead
@@ -34,7 +34,7 @@ export function registerIntakeRoutes(app: Express, deps: AppDeps): void {
         return { status: 202, body: answer };
       } catch (err) {
         if (isTimeout(err)) res.setHeader('Retry-After', '5');
-        throw await fromTemporalError(err, { leadId, projectedStage: projectedStage(deps, leadId), mayApplyLater: true });
+        throw await fromTemporalError(err, { leadId, projected: projected(deps, leadId), mayApplyLater: true });
       }
     }),
   );

@@ -10,7 +10,7 @@ import type { AppDeps } from '../app-deps';
 import { ApiError } from '../errors';
 import { GetLeadQuery, HistoryQuery, LeadPathParams, ListLeadsQuery } from '../schemas';
 import { fromTemporalError } from '../temporal-errors';
-import { guard, leadView, parse, projectedState, projectedStage, workflowDeadline } from './route-support';
+import { existingLead, guard, leadView, parse, projected, workflowDeadline } from './route-support';
 
 /**
  * The reads: one lead (read model, or the workflow itself with ?consistent=true), its event history,
@@ -20,7 +20,8 @@ export function registerLeadReadRoutes(app: Express, deps: AppDeps): void {
   app.get('/v1/leads', ...guard(app, deps, 'read'), async (req, res) => {
     const query = parse(ListLeadsQuery, req.query);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    let select = deps.db.selectFrom('leads').select(['state', 'updatedAt', 'leadId']);
+    // Erased leads stay in the reports (their facts) but are nobody's work: not listed.
+    let select = deps.db.selectFrom('leads').select(['state', 'updatedAt', 'leadId']).where('erasedAt', 'is', null);
     if (query.stage !== undefined) select = select.where('stage', '=', query.stage);
     if (query.owner !== undefined) select = select.where('owner', '=', query.owner);
     if (query.slaDueBefore !== undefined) select = select.where('slaDueAt', '<', new Date(query.slaDueBefore));
@@ -43,7 +44,8 @@ export function registerLeadReadRoutes(app: Express, deps: AppDeps): void {
   app.get('/v1/leads/:leadId', ...guard(app, deps, 'read'), async (req, res) => {
     const { leadId } = parse(LeadPathParams, req.params);
     const { consistent } = parse(GetLeadQuery, req.query);
-    const state = consistent === 'true' ? await queryWorkflow(deps, leadId) : await projectedState(deps, leadId);
+    const known = await existingLead(deps, leadId);
+    const state = consistent === 'true' ? await queryWorkflow(deps, leadId) : known;
     if (!state || state.seq === 0) throw ApiError.notFound(`Lead ${leadId}`);
     res.json({ lead: leadView(state, deps) });
   });
@@ -51,6 +53,7 @@ export function registerLeadReadRoutes(app: Express, deps: AppDeps): void {
   app.get('/v1/leads/:leadId/history', ...guard(app, deps, 'read'), async (req, res) => {
     const { leadId } = parse(LeadPathParams, req.params);
     const { afterSeq, limit } = parse(HistoryQuery, req.query);
+    await existingLead(deps, leadId);
     const rows = await deps.db
       .selectFrom('leadEvents')
       .select(['seq', 'type', 'data', 'personal', 'occurredAt', 'recordedAt'])
@@ -59,7 +62,6 @@ export function registerLeadReadRoutes(app: Express, deps: AppDeps): void {
       .orderBy('seq')
       .limit(limit + 1)
       .execute();
-    if (rows.length === 0 && !(await projectedState(deps, leadId))) throw ApiError.notFound(`Lead ${leadId}`);
     const page = rows.slice(0, limit);
     const sealer = keyStoreSealer(deps.keys);
     const events = await Promise.all(page.map(async (r) => ({ event: await storedEvent(sealer, leadId, r), recordedAt: r.recordedAt })));
@@ -84,7 +86,7 @@ async function queryWorkflow(deps: AppDeps, leadId: string): Promise<LeadState |
     );
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
-    throw await fromTemporalError(err, { leadId, projectedStage: projectedStage(deps, leadId), mayApplyLater: false });
+    throw await fromTemporalError(err, { leadId, projected: projected(deps, leadId), mayApplyLater: false });
   }
 }
 

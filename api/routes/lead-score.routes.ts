@@ -5,9 +5,8 @@ import { mqlReadiness } from '../../domain/lead-decider';
 import { explainEngagement, explainFit } from '../../domain/scoring';
 import { keyStoreSealer } from '../../encryption';
 import type { AppDeps } from '../app-deps';
-import { ApiError } from '../errors';
 import { LeadPathParams, type LeadScore } from '../schemas';
-import { guard, parse, projectedState } from './route-support';
+import { existingLead, guard, parse } from './route-support';
 
 /**
  * GET /v1/leads/{leadId}/score: why the lead scores what it does and what keeps it from becoming an MQL,
@@ -19,8 +18,7 @@ import { guard, parse, projectedState } from './route-support';
 export function registerLeadScoreRoutes(app: Express, deps: AppDeps): void {
   app.get('/v1/leads/:leadId/score', ...guard(app, deps, 'read'), async (req, res) => {
     const { leadId } = parse(LeadPathParams, req.params);
-    const state = await projectedState(deps, leadId);
-    if (!state || state.seq === 0) throw ApiError.notFound(`Lead ${leadId}`);
+    const state = await existingLead(deps, leadId);
     const events = await loadEvents(deps.db, keyStoreSealer(deps.keys), leadId);
     const own = state.policyVersion !== undefined && state.policyVersion !== deps.policy.version
       ? await findPolicyVersion(deps.db, state.policyVersion)

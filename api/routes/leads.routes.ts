@@ -3,9 +3,11 @@ import type { AppDeps } from '../app-deps';
 import { registerContactAttemptRoutes } from './contact-attempts.routes';
 import { registerDecisionRoutes } from './decisions.routes';
 import { registerEngagementRoutes } from './engagements.routes';
+import { registerErasureRoutes } from './erasure.routes';
 import { registerIntakeRoutes } from './intake.routes';
 import { registerLeadReadRoutes } from './lead-reads.routes';
 import { registerLeadScoreRoutes } from './lead-score.routes';
+import { registerPersonalDataRoutes } from './personal-data.routes';
 import { registerReportRoutes } from './reports.routes';
 import { registerUnsubscribeRoutes } from './unsubscribe.routes';
 
@@ -18,5 +20,7 @@ export function registerLeadRoutes(app: Express, deps: AppDeps): void {
   registerContactAttemptRoutes(app, deps);
   registerLeadReadRoutes(app, deps);
   registerLeadScoreRoutes(app, deps);
+  registerErasureRoutes(app, deps);
+  registerPersonalDataRoutes(app, deps);
   registerReportRoutes(app, deps);
 }

@@ -4,13 +4,12 @@ import type { z } from 'zod';
 import { workflowIdForLead } from '../../client/lead-id';
 import { deleteExpiredAnswers, findStoredAnswer, storeAnswer } from '../../db/idempotency.repository';
 import { allowedCommands } from '../../domain/lead-decider';
-import type { LeadStage } from '../../domain/lead-events';
 import type { LeadState } from '../../domain/lead-state';
 import type { AppDeps } from '../app-deps';
 import { authenticate, rateLimiter, type Scope } from '../auth';
 import { ApiError, errorBody } from '../errors';
 import { IdempotencyHeaders, type LeadView } from '../schemas';
-import { fromTemporalError, isSignalLimitExceeded, isTimeout, SIGNAL_LIMIT_RETRY_AFTER_SECONDS } from '../temporal-errors';
+import { fromTemporalError, isSignalLimitExceeded, isTimeout, leadErased, SIGNAL_LIMIT_RETRY_AFTER_SECONDS } from '../temporal-errors';
 
 /*
  * What the route files share: request validation, authentication + rate limiting, Idempotency-Key
@@ -83,7 +82,9 @@ export function idempotent(deps: AppDeps, operation: string, handler: Idempotent
     }
     const remember = async (answer: Answer): Promise<void> => {
       try {
-        await storeAnswer(deps.db, { keyId, idempotencyKey: key, requestHash, statusCode: answer.status, body: answer.body });
+        // The lead the answer is about, so that erasing the lead deletes it (answers quote the profile).
+        const leadId = leadIdOf(req, answer.body);
+        await storeAnswer(deps.db, { keyId, idempotencyKey: key, requestHash, statusCode: answer.status, body: answer.body, leadId });
       } catch (err) {
         // The change is made; only the replay is lost. A retry still collapses on the Temporal update id.
         deps.logger.warn({ err, reqId: req.id }, 'idempotent answer not stored');
@@ -101,6 +102,13 @@ export function idempotent(deps: AppDeps, operation: string, handler: Idempotent
     await remember(answer);
     res.status(answer.status).json(answer.body);
   };
+}
+
+function leadIdOf(req: Request, body: unknown): string | null {
+  const fromPath = (req.params as Record<string, string | undefined>).leadId;
+  if (fromPath) return fromPath;
+  const fromBody = (body as { leadId?: unknown } | null)?.leadId;
+  return typeof fromBody === 'string' ? fromBody : null;
 }
 
 function purgeExpiredAnswers(deps: AppDeps): void {
@@ -180,8 +188,17 @@ export async function projectedState(deps: Pick<AppDeps, 'db'>, leadId: string):
   return row ? (row.state as LeadState) : undefined;
 }
 
-export function projectedStage(deps: Pick<AppDeps, 'db'>, leadId: string): () => Promise<LeadStage | undefined> {
-  return async () => (await projectedState(deps, leadId))?.stage;
+/** The lead in the read model, asked for only when a Temporal failure needs explaining. */
+export function projected(deps: Pick<AppDeps, 'db'>, leadId: string): () => Promise<LeadState | undefined> {
+  return () => projectedState(deps, leadId);
+}
+
+/** The lead as the read model has it, for a read: 404 when unknown, 410 once erased. */
+export async function existingLead(deps: Pick<AppDeps, 'db'>, leadId: string): Promise<LeadState> {
+  const state = await projectedState(deps, leadId);
+  if (!state || state.seq === 0) throw ApiError.notFound(`Lead ${leadId}`);
+  if (state.erasedAt !== undefined) throw leadErased(leadId, state.erasedAt);
+  return state;
 }
 
 /** Deadline for calls that wait on the lead workflow (form fills, signals, decisions, queries). */
@@ -204,6 +221,6 @@ export async function signalLead(
   } catch (err) {
     if (isTimeout(err)) res.setHeader('Retry-After', '5');
     else if (isSignalLimitExceeded(err)) res.setHeader('Retry-After', String(SIGNAL_LIMIT_RETRY_AFTER_SECONDS));
-    throw await fromTemporalError(err, { leadId, projectedStage: projectedStage(deps, leadId), mayApplyLater: true });
+    throw await fromTemporalError(err, { leadId, projected: projected(deps, leadId), mayApplyLater: true });
   }
 }

@@ -18,6 +18,7 @@ const pairs: [string, guards.Guard<unknown>, z.ZodType][] = [
   ['CloseLead', guards.closeLeadGuard, schemas.closeLeadSchema],
   ['DisqualifyLead', guards.disqualifyLeadGuard, schemas.disqualifyLeadSchema],
   ['RecordContactAttempt', guards.contactAttemptGuard, schemas.contactAttemptSchema],
+  ['EraseLead', guards.eraseLeadGuard, schemas.eraseLeadSchema],
 ];
 
 const edgyString = fc.oneof(
@@ -61,6 +62,7 @@ const payload = (type: string) => fc.record(
     id: maybe(edgyString),
     rep: maybe(edgyString),
     by: maybe(edgyString),
+    requestedBy: maybe(edgyString),
     reason: maybe(fc.oneof(fc.constantFrom('not_ready', 'competitor', 'not_now', 'nope'), edgyString)),
     note: maybe(edgyString),
     outcome: maybe(fc.constantFrom('won', 'lost', 'no_answer', 'voicemail', 'tie')),

@@ -93,7 +93,11 @@ export async function startApiTestbed(options: Pick<TestAppOptions, 'policy' | '
   const pg = await createTestDatabase('postgres');
   const { keys, sealer } = databaseKeyStore(pg.db);
   const env = await createDevServerEnv(keys);
-  const { worker } = await createTestWorker(env, new Recorder(), LEAD_TASK_QUEUE, databaseEventSink(pg.db, sealer));
+  const { worker } = await createTestWorker(env, new Recorder(), LEAD_TASK_QUEUE, databaseEventSink(pg.db, sealer), undefined, {
+    db: pg.db,
+    keys,
+    client: env.client,
+  });
   const running = worker.run();
   const app = createTestApp({ client: env.client, db: pg.db, dataKeys: keysOf(env), ...options });
   return {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities, type EventSink, type LeadNotification, type RecordEventsInput } from '../../activities';
+import { createActivities, type ActivityDeps, type EventSink, type LeadNotification, type RecordEventsInput } from '../../activities';
 import type { LeadPolicy } from '../../domain/lead-policy';
 import { FAILURE_CONVERTER_PATH, leadflowDataConverter, type KeyStore } from '../../encryption';
 import { LEAD_TASK_QUEUE } from '../../workflows/lead.messages';
@@ -122,8 +122,11 @@ export async function createTestWorker(
    * function is asked each time, for a test that changes the deployed policy while a lead lives.
    */
   activePolicy?: LeadPolicy | (() => LeadPolicy),
+  /** Erasure's database, keys and client (suites that erase leads). */
+  erasure?: ActivityDeps['erasure'],
 ) {
   const activities = createActivities({
+    ...(erasure ? { erasure } : {}),
     eventSink,
     notify: { webhookUrl: 'http://notifications.invalid/hook', webhookSecret: 'test', fetch: recorder.fetch },
     ...(activePolicy && typeof activePolicy !== 'function' ? { policy: activePolicy } : {}),

@@ -1476,3 +1476,63 @@ describe('decide and evolve as plain functions', () => {
     );
   });
 });
+
+// =======================================================================================================
+
+describe('erasing a lead (GDPR art. 17)', () => {
+  const erase: LeadCommand = { type: 'EraseLead', requestedBy: 'privacy-officer' };
+  const stages: [LeadStage, Step[]][] = [
+    ['inquiry', anInquiry],
+    ['mql', anAssignedMql],
+    ['sal', aSal],
+    ['sql', anSql],
+    ['recycled', aRecycled],
+    ['won', aWon],
+    ['disqualified', aDisqualified],
+  ];
+
+  it.each(stages)('erases a lead in %s: LeadErased, nothing personal left, its stage and facts kept', (stage, steps) => {
+    const lead = given(...steps);
+    const outcome = lead.when(erase, MAY_20).thenEmits('LeadErased').thenStage(stage);
+    expect(outcome.event('LeadErased').data).toEqual({ requestedBy: 'privacy-officer', from: stage });
+    const after = outcome.after;
+    expect(after.erasedAt).toBe(MAY_20);
+    expect(after.profile).toEqual({ email: '', seniority: ada.seniority, industry: ada.industry, employeeCount: ada.employeeCount, country: ada.country, productInterest: ada.productInterest });
+    expect(after.consent).toBeUndefined();
+    // Facts every report reads stay as they were.
+    expect({ ...after, profile: undefined, erasedAt: undefined, sla: undefined, consent: undefined, handRaisedAt: undefined, seq: undefined, updatedAt: undefined }).toEqual({
+      ...lead.state,
+      profile: undefined,
+      sla: undefined,
+      consent: undefined,
+      handRaisedAt: undefined,
+      seq: undefined,
+      updatedAt: undefined,
+    });
+    // Every timer stops and nobody is assigned any more.
+    expect(after.sla).toBeUndefined();
+    expect(nextTimer(after, policy)).toBeUndefined();
+    expect(needsOwner(after)).toBe(false);
+    expect(allowedCommands(after)).toEqual([]);
+  });
+
+  it.each(Object.keys(sampleCommands) as LeadCommandType[])('refuses %s once erased (LEAD_ERASED), erasing again included', (type) => {
+    const erased = given(...aSal, at(MAY_20, erase));
+    erased.when(sampleCommands[type], MAY_20).thenRefused('LEAD_ERASED', []);
+  });
+
+  it('an erased MQL without an owner is not routed, and a recycled one does not wait for its cool-off', () => {
+    expect(needsOwner(given(...anMql, erase).state)).toBe(false);
+    expect(nextTimer(given(...aRecycled, at(MON_1200, erase)).state, policy)).toBeUndefined();
+  });
+
+  it('records whether a form repaired bad contact data, so an erased lead folds the same without it', () => {
+    const bounced = given(...anAssignedMql, at(MON_1000, reject('bad_contact_data')));
+    const repaired = bounced.when(fillForm({ ...ada, phone: '+44 20 7946 0001' }), MID_COOL_OFF).thenEmits('FormFilled');
+    expect(repaired.event('FormFilled').data.repairedContactData).toBe(true);
+    expect(repaired.after.recycle?.needsDataRepair).toBe(false);
+    const same = bounced.when(fillForm(ada), MID_COOL_OFF).thenEmits('FormFilled');
+    expect(same.event('FormFilled').data).not.toHaveProperty('repairedContactData');
+    expect(same.after.recycle?.needsDataRepair).toBe(true);
+  });
+});

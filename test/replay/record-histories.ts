@@ -9,12 +9,17 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
+import { KeyStore, memoryDataKeyRepository } from '../../encryption/key-store';
+import { TEST_MASTER_KEYS } from '../support/encryption';
 import { createTestWorker, createTimeSkippingEnv } from '../support/temporal-env';
 import { scenarios } from './scenarios';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const env = await createTimeSkippingEnv();
+  // Payloads are encrypted as in production; each history's data keys (wrapped by the test master key)
+  // are written beside it in test/replay/keys/, so the replay test can decode it.
+  const repository = memoryDataKeyRepository();
+  const env = await createTimeSkippingEnv(new KeyStore(repository, TEST_MASTER_KEYS));
   try {
     const { worker } = await createTestWorker(env);
     await worker.runUntil(async () => {
@@ -31,6 +36,10 @@ async function main(): Promise<void> {
           const last: temporal.api.history.v1.IHistoryEvent | undefined = history.events?.[history.events.length - 1];
           runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
         }
+        const keys = [...repository.records.values()].filter((r) => r.leadId === first.workflowId);
+        const keyFile = path.join(__dirname, 'keys', `${name}.json`);
+        await writeFile(keyFile, JSON.stringify(keys, null, 2) + '\n');
+        console.log(`recorded ${path.relative(process.cwd(), keyFile)} (${keys.length} data keys, wrapped by the test master key)`);
       }
     });
   } finally {

@@ -9,6 +9,7 @@ import {
   closeUpdate,
   contactAttemptUpdate,
   engagementSignal,
+  eraseUpdate,
   LEAD_TASK_QUEUE,
   leadStateQuery,
   qualifyUpdate,
@@ -61,6 +62,25 @@ export async function startLead(
 }
 
 export const scenarios: Record<string, (env: TestWorkflowEnvironment) => Promise<LeadHandle>> = {
+  /**
+   * Recorded with payload encryption on (its data key, wrapped by the test master key, is kept in
+   * test/replay/keys/): a hand-raiser accepted, a contact attempt with a note, engagement, then erased
+   * with its SLA timers running, which ends the workflow.
+   */
+  async 'encrypted-accepted-then-erased'(env) {
+    const email = 'erased@replay.example';
+    const h = await startLead(env, email);
+    await h.executeUpdate(submitFormUpdate, { args: [handRaiserForm(email)] });
+    await env.sleep('2 hours');
+    const { owner } = await h.query(leadStateQuery);
+    await h.executeUpdate(acceptUpdate, { args: [{ rep: owner ?? 'rep-ada' }] });
+    await h.executeUpdate(contactAttemptUpdate, { args: [{ rep: owner ?? 'rep-ada', channel: 'phone', outcome: 'no_answer', note: 'Called Ada' }] });
+    await h.signal(engagementSignal, { engagements: [{ type: 'pricing_page_view', occurredAt: '2026-12-02T10:00:00.000Z', id: 'erased-1' }] });
+    await env.sleep('1 hour');
+    await h.executeUpdate(eraseUpdate, { args: [{ requestedBy: 'privacy-officer' }] });
+    await h.result();
+    return h;
+  },
   /** Reminder at 18 h, breach and reassignment at 24 h, hand-back to marketing at 48 h. */
   async 'mql-sla-expired'(env) {
     const h = await startLead(env, 'sla-expired@replay.example');

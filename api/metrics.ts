@@ -112,6 +112,8 @@ async function queryLeadCounts(db: Db): Promise<LeadCounts> {
     db
       .selectFrom('leads')
       .select((eb) => ['stage', eb.fn.countAll().as('n')])
+      // An erased lead keeps its stage for the reports, but nobody works it: not a live lead.
+      .where('erasedAt', 'is', null)
       .groupBy('stage')
       .execute(),
     db

@@ -1,6 +1,6 @@
 import { evolve, foldEvents } from '../../domain/lead-decider';
 import type { LeadEvent } from '../../domain/lead-events';
-import { impersonalProfile, personalProfileFields, withoutPersonalData, withPersonalData } from '../../domain/personal-data';
+import { impersonalProfile, personalDataReport, personalProfileFields, withoutPersonalData, withPersonalData } from '../../domain/personal-data';
 import { toReadModel } from '../../domain/lead-projection';
 import { journeys, LeadDriver } from '../support/lead-histories';
 
@@ -59,5 +59,20 @@ describe('personal data in events', () => {
     const refolded = evolve(foldEvents(lead.leadId, impersonal), erase(impersonal));
     expect(toReadModel(refolded)).toEqual(toReadModel(live));
     expect(toReadModel(live)).toMatchObject({ email: '', fullName: null, company: null, erasedAt, slaDueAt: null });
+  });
+});
+
+describe('the access report (art. 15)', () => {
+  it('lists the profile, every consent record, form fill, engagement and decision of the lead', () => {
+    const lead = journeys.recycledThenReMqlWon!(new LeadDriver('lead-access'));
+    const state = foldEvents(lead.leadId, lead.events);
+    const report = personalDataReport(state, lead.events);
+    expect(report.profile).toEqual(state.profile);
+    expect(report.formFills).toHaveLength(lead.events.filter((e) => e.type === 'FormFilled').length);
+    expect(report.engagement).toHaveLength(lead.events.filter((e) => e.type === 'EngagementRecorded').length);
+    expect(report.consent).toHaveLength(lead.events.filter((e) => e.type === 'FormFilled' && e.data.consent).length);
+    expect(report.decisions.map((d) => d.type)).toEqual(
+      lead.events.map((e) => e.type).filter((t) => !['LeadCaptured', 'FormFilled', 'EngagementRecorded', 'LeadBecameMql', 'SlaReminderSent', 'EngagementDecayed'].includes(t)),
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { ApiError } from './errors';
 
 /*
@@ -13,7 +13,7 @@ import { ApiError } from './errors';
  *   x-leadflow-signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
  */
 
-export type Scope = 'intake' | 'sales' | 'read' | 'admin';
+export type Scope = 'intake' | 'sales' | 'read' | 'codec' | 'admin';
 
 export interface ApiKey {
   id: string;
@@ -26,20 +26,29 @@ export interface AuthConfig {
   /** HMAC key for signed intake webhooks; unset disables them. */
   webhookSecret?: string;
   rateLimitPerMinute: number;
+  /** Codec calls per principal per minute, a budget apart from `rateLimitPerMinute` (api/routes/codec.routes.ts). */
+  codecRateLimitPerMinute?: number;
+  /**
+   * Development only (`npm start`): codec calls from this machine need no key, because the dev server's
+   * Web UI cannot send one. LEADFLOW_DEV_CODEC_LOOPBACK_WITHOUT_KEY.
+   */
+  devCodecLoopbackWithoutKey?: boolean;
 }
 
 declare module 'express-serve-static-core' {
   interface Request {
     /** Who is calling, set by `authenticate`. */
-    principal?: { keyId: string; via: 'bearer' | 'webhook'; scopes: Scope[] };
+    principal?: { keyId: string; via: 'bearer' | 'webhook' | 'loopback'; scopes: Scope[] };
   }
 }
 
-const allScopes: readonly Scope[] = ['intake', 'sales', 'read', 'admin'];
+const allScopes: readonly Scope[] = ['intake', 'sales', 'read', 'codec', 'admin'];
 const minSecretLength = 16;
 const idPattern = /^[A-Za-z0-9_.-]{1,64}$/;
 /** The principal id of signed webhooks; a key may not take it (it would share their rate limit). */
 const webhookKeyId = 'webhook';
+/** The principal id of keyless development calls from this machine; reserved likewise. */
+const loopbackKeyId = 'dev-loopback';
 /** How far a webhook timestamp may be from the server's clock, either direction. */
 const webhookToleranceSeconds = 5 * 60;
 
@@ -105,6 +114,7 @@ function checkKey(raw: { id: string; secret: string; scopes: string[] }, where: 
   if (!idPattern.test(id)) throw new Error(`${where}: the id must be 1-64 letters, digits, '_', '.' or '-'`);
   const at = `${where} ("${id}")`;
   if (id === webhookKeyId) throw new Error(`${at}: the id "${webhookKeyId}" is reserved for signed webhooks`);
+  if (id === loopbackKeyId) throw new Error(`${at}: the id "${loopbackKeyId}" is reserved for development calls from this machine`);
   if (raw.secret.length < minSecretLength) throw new Error(`${at}: the secret must be at least ${minSecretLength} characters`);
   if (/\s/.test(raw.secret)) throw new Error(`${at}: the secret must not contain whitespace`);
   if (raw.scopes.length === 0 || raw.scopes.some((s) => s === '')) throw new Error(`${at}: missing scopes`);
@@ -136,11 +146,21 @@ export function generateDevKey(): ApiKey {
 
 const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
+export interface AuthenticateOptions {
+  allowSignedWebhook?: boolean;
+  /**
+   * Development only: a request without an Authorization header is let in when it comes from a loopback
+   * address, straight (no proxy headers), and from no web origin other than `allowedOrigin` (a page on
+   * another site in the same browser cannot use it). Anything else needs a key as usual.
+   */
+  loopbackWithoutKey?: { allowedOrigin?: string };
+}
+
 /**
  * Requires a key with `scope` (`admin` implies every scope), or, with `allowSignedWebhook` and a configured
  * webhook secret, a signed body in place of the Authorization header. Sets `req.principal`.
  */
-export function authenticate(config: AuthConfig, scope: Scope, options: { allowSignedWebhook?: boolean } = {}): RequestHandler {
+export function authenticate(config: AuthConfig, scope: Scope, options: AuthenticateOptions = {}): RequestHandler {
   const digests = config.keys.map((key) => ({ key, digest: sha256(key.secret) }));
   const webhookSecret = options.allowSignedWebhook ? config.webhookSecret : undefined;
 
@@ -153,6 +173,11 @@ export function authenticate(config: AuthConfig, scope: Scope, options: { allowS
       if (refusal) return next(new ApiError(401, 'invalid_signature', refusal));
       req.principal = { keyId: webhookKeyId, via: 'webhook', scopes: ['intake'] };
       return scope === 'intake' ? next() : next(forbidden(scope));
+    }
+
+    if (authorization === undefined && options.loopbackWithoutKey && isKeylessLoopbackCall(req, options.loopbackWithoutKey.allowedOrigin)) {
+      req.principal = { keyId: loopbackKeyId, via: 'loopback', scopes: [scope] };
+      return next();
     }
 
     if (authorization === undefined) {
@@ -174,6 +199,21 @@ export function authenticate(config: AuthConfig, scope: Scope, options: { allowS
     if (!match.scopes.includes(scope) && !match.scopes.includes('admin')) return next(forbidden(scope));
     next();
   };
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return address === '::1' || /^127(?:\.\d{1,3}){3}$/.test(v4);
+}
+
+function isKeylessLoopbackCall(req: Request, allowedOrigin: string | undefined): boolean {
+  // Behind a reverse proxy on the same host every request comes from loopback: a forwarded one is not ours.
+  if (req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined) return false;
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== allowedOrigin) return false;
+  return isLoopbackAddress(req.socket.remoteAddress);
 }
 
 function forbidden(scope: Scope): ApiError {
@@ -214,6 +254,13 @@ export function signWebhookBody(secret: string, timestamp: number | string, rawB
 
 // ---------------------------------------------------------------------------------------------------------
 // Rate limiting
+
+/**
+ * Codec calls (/codec) per principal per minute, a budget apart from the API's: the Temporal Web UI sends
+ * one decode call per history event, so opening one lead run (up to its policy's maxHistoryEvents, 2,000
+ * by default) is a burst of up to that many calls, which the API's 600 a minute would cut off mid-history.
+ */
+export const DEFAULT_CODEC_RATE_LIMIT_PER_MINUTE = 6000;
 
 /** Buckets kept at most; the least recently used goes first (a forgotten bucket comes back full). */
 const maxBuckets = 10_000;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generateDevKey, loadApiKeysFile, parseApiKeys, type ApiKey } from '../api/auth';
+import { DEFAULT_CODEC_RATE_LIMIT_PER_MINUTE, generateDevKey, loadApiKeysFile, parseApiKeys, type ApiKey } from '../api/auth';
 import type { DatabaseConfig } from '../db/connection';
 import { databaseConfigFromEnv } from '../db/database-config';
 import type { LeadPolicy } from '../domain/lead-policy';
@@ -22,13 +22,20 @@ const envSchema = z.object({
   /** Path to a policy file (.json, .yaml or .yml); unset = the built-in default policy. */
   LEADFLOW_POLICY_FILE: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  /** `id:secret:scope+scope,…` (scopes: intake, sales, read, admin). */
+  /** `id:secret:scope+scope,…` (scopes: intake, sales, read, codec, admin). */
   LEADFLOW_API_KEYS: z.string().min(1).optional(),
   /** JSON file: [{"id": …, "secret": …, "scopes": [...]}] */
   LEADFLOW_API_KEYS_FILE: z.string().min(1).optional(),
   /** Shared secret for signed form-fill webhooks (X-Leadflow-Signature). */
   LEADFLOW_WEBHOOK_SECRET: z.string().min(16).optional(),
   LEADFLOW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Codec calls (/codec) per key per minute, apart from the API's budget: the Temporal UI sends one per history event. */
+  LEADFLOW_CODEC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(DEFAULT_CODEC_RATE_LIMIT_PER_MINUTE),
+  /**
+   * Development only, set by `npm start` (scripts/start-all.ts): codec calls from this machine need no API
+   * key, because the dev server's Web UI cannot send one. Never behind a proxy on the same host.
+   */
+  LEADFLOW_DEV_CODEC_LOOPBACK_WITHOUT_KEY: z.stringbool().default(false),
   /** How long a sales decision waits for the lead workflow before the API answers 503. */
   LEADFLOW_DECISION_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /**
@@ -59,6 +66,9 @@ export interface LeadflowConfig {
     keys: ApiKey[];
     webhookSecret?: string;
     rateLimitPerMinute: number;
+    codecRateLimitPerMinute: number;
+    /** LEADFLOW_DEV_CODEC_LOOPBACK_WITHOUT_KEY: keyless codec calls from loopback (npm start only). */
+    devCodecLoopbackWithoutKey: boolean;
     decisionTimeoutMs: number;
     engagementCoalesceMs: number;
   };
@@ -96,6 +106,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { devK
       keys,
       webhookSecret: e.LEADFLOW_WEBHOOK_SECRET,
       rateLimitPerMinute: e.LEADFLOW_RATE_LIMIT_PER_MINUTE,
+      codecRateLimitPerMinute: e.LEADFLOW_CODEC_RATE_LIMIT_PER_MINUTE,
+      devCodecLoopbackWithoutKey: e.LEADFLOW_DEV_CODEC_LOOPBACK_WITHOUT_KEY,
       decisionTimeoutMs: e.LEADFLOW_DECISION_TIMEOUT_MS,
       engagementCoalesceMs: e.LEADFLOW_ENGAGEMENT_COALESCE_MS,
     },

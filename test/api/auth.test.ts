@@ -7,6 +7,7 @@ import request from 'supertest';
 import {
   authenticate,
   generateDevKey,
+  isLoopbackAddress,
   loadApiKeysFile,
   parseApiKeys,
   rateLimiter,
@@ -70,6 +71,10 @@ describe('parseApiKeys', () => {
     ]);
   });
 
+  it('knows the codec scope (the Temporal UI and CLI codec server)', () => {
+    expect(parseApiKeys(`ui:${intakeSecret}:codec`)).toEqual([{ id: 'ui', secret: intakeSecret, scopes: ['codec'] }]);
+  });
+
   it('reads an empty spec as no keys', () => {
     expect(parseApiKeys('')).toEqual([]);
     expect(parseApiKeys('  ')).toEqual([]);
@@ -86,6 +91,7 @@ describe('parseApiKeys', () => {
     ['a missing id', `:${intakeSecret}:intake`, /entry 1: (expected id:secret|the id must)/],
     ['an id with odd characters', `my key:${intakeSecret}:intake`, /entry 1: the id must be/],
     ['the reserved webhook id', `webhook:${intakeSecret}:intake`, /entry 1 \("webhook"\): the id "webhook" is reserved/],
+    ['the reserved development loopback id', `dev-loopback:${intakeSecret}:codec`, /entry 1 \("dev-loopback"\): the id "dev-loopback" is reserved/],
   ])('refuses %s, naming the entry', (_what, spec, message) => {
     expect(() => parseApiKeys(spec)).toThrow(message);
   });
@@ -167,7 +173,7 @@ describe('authenticate with bearer keys', () => {
     expect(res.body.principal).toEqual({ keyId: 'crm', via: 'bearer', scopes: ['sales', 'read'] });
   });
 
-  it.each<Scope>(['intake', 'sales', 'read', 'admin'])('lets an admin key through a %s route', async (scope) => {
+  it.each<Scope>(['intake', 'sales', 'read', 'codec', 'admin'])('lets an admin key through a %s route', async (scope) => {
     const res = await request(guarded(scope)).get('/guarded').set('Authorization', `Bearer ${adminSecret}`);
     expect(res.status).toBe(200);
     expect(res.body.principal).toEqual({ keyId: 'ops', via: 'bearer', scopes: ['admin'] });
@@ -177,6 +183,22 @@ describe('authenticate with bearer keys', () => {
     const app = appWith(authenticate({ keys: [], rateLimitPerMinute: 60 }, 'read'));
     const res = await request(app).get('/guarded').set('Authorization', `Bearer ${adminSecret}`);
     expect(res.status).toBe(401);
+  });
+});
+
+describe('isLoopbackAddress', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.8.9.10', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['192.0.2.2', false],
+    ['::ffff:192.0.2.2', false],
+    ['10.0.0.127', false],
+    ['fe80::1', false],
+    [undefined, false],
+  ])('%s → %s', (address, loopback) => {
+    expect(isLoopbackAddress(address)).toBe(loopback);
   });
 });
 

@@ -184,7 +184,14 @@ export class BenchEnvironment {
   api?: Child;
   floorWorker?: Child;
   connection?: Connection;
+  /** Leadflow's client: the data converter of the API and the worker (payloads encrypted per lead). */
   client?: Client;
+  /**
+   * The floors' client: Temporal's default data converter, like the floor worker. The floor is the bare
+   * engine, so Leadflow's encryption is billed to Leadflow; and the floor worker has no codec, so an
+   * encrypted floor payload would fail its workflow task ("Unknown encoding: binary/encrypted").
+   */
+  floorClient?: Client;
   db?: Db;
   http?: JsonHttpClient;
   private dbCreated = false;
@@ -250,6 +257,7 @@ export class BenchEnvironment {
     // The bench's own client encrypts and decrypts like the API: same data keys, same master key.
     this.keys = createKeyStore(this.db, parseMasterKeys(this.masterKey));
     this.client = new Client({ connection: this.connection, namespace: 'default', dataConverter: leadflowDataConverter(this.keys) });
+    this.floorClient = new Client({ connection: this.connection, namespace: 'default' });
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,

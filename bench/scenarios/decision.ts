@@ -17,7 +17,7 @@ export interface DecisionResult extends PairResult {
 export async function runDecisions(ctx: BenchContext, count: number, maxMsPerSide: number, mqlLeadIds: string[]): Promise<DecisionResult> {
   const { env, concurrency, runTag } = ctx;
   const http = env.http!;
-  const client = env.client!;
+  const floorClient = env.floorClient!;
   const pool = [...mqlLeadIds];
   const projected = { checked: 0, ok: 0 };
 
@@ -73,12 +73,12 @@ export async function runDecisions(ctx: BenchContext, count: number, maxMsPerSid
       count: n,
       concurrency,
       maxMs: 300_000,
-      op: (i) => client.workflow.start('floorUpdateWorkflow', { workflowId: ids[i]!, taskQueue: FLOOR_TASK_QUEUE }),
+      op: (i) => floorClient.workflow.start('floorUpdateWorkflow', { workflowId: ids[i]!, taskQueue: FLOOR_TASK_QUEUE }),
     });
     if (started.errors) throw new Error(`could not start the floor workflows: ${started.errorSamples[0]}`);
     // Like the leads, which settled long ago, the floor workflows must have run their first task.
     await waitFor(async () => {
-      const last = await client.workflow.getHandle(ids[ids.length - 1]!).describe();
+      const last = await floorClient.workflow.getHandle(ids[ids.length - 1]!).describe();
       return last.historyLength >= 4;
     }, 15_000, 200);
     return ids;
@@ -89,7 +89,7 @@ export async function runDecisions(ctx: BenchContext, count: number, maxMsPerSid
       concurrency,
       maxMs: maxMsPerSide,
       op: async (i) => {
-        const answer = await client.workflow.getHandle(ids[i]!).executeUpdate(floorNoopUpdate, { args: [{ rep: 'rep-ada' }] });
+        const answer = await floorClient.workflow.getHandle(ids[i]!).executeUpdate(floorNoopUpdate, { args: [{ rep: 'rep-ada' }] });
         if (answer !== 'ok') throw new Error(`floor update answered ${answer}`);
       },
     });

@@ -108,7 +108,7 @@ export async function measured(ctx: BenchContext, side: () => Promise<LoadResult
 export async function runIntake(ctx: BenchContext, count: number, maxMsPerSide: number, warmUp: number): Promise<IntakeResult> {
   const { env, concurrency, runTag } = ctx;
   const http = env.http!;
-  const client = env.client!;
+  const floorClient = env.floorClient!;
   const campaign = `bench-intake-${runTag}`;
   const leadIds: string[] = [];
   let lastSide: string[] = [];
@@ -134,7 +134,7 @@ export async function runIntake(ctx: BenchContext, count: number, maxMsPerSide: 
       concurrency,
       maxMs: maxMsPerSide,
       op: async (i) => {
-        await client.workflow.signalWithStart('floorEmptyWorkflow', {
+        await floorClient.workflow.signalWithStart('floorEmptyWorkflow', {
           workflowId: `floor-intake-${runTag}-${label}-${i}`,
           taskQueue: FLOOR_TASK_QUEUE,
           signal: floorSignal,
@@ -192,6 +192,6 @@ export async function runIntake(ctx: BenchContext, count: number, maxMsPerSide: 
     );
   }
   const sample = lastSide.filter((_, i) => i % Math.max(1, Math.floor(lastSide.length / 20)) === 0).slice(0, 20);
-  const breakdown = await intakeBreakdown(client, sample.map(workflowIdForLead)).catch(() => undefined);
+  const breakdown = await intakeBreakdown(env.client!, sample.map(workflowIdForLead)).catch(() => undefined);
   return { ...pairSummary(count, concurrency, reps), leadIds, campaign, ...(breakdown ? { breakdown } : {}) };
 }

@@ -190,7 +190,7 @@ export async function runSlaTimers(
  */
 export async function runSlaFloor(ctx: BenchContext, size: number, spreadMs: number, drainMs: number, expectedRate: number): Promise<SlaFloorResult> {
   const { concurrency, runTag } = ctx;
-  const client = ctx.env.client!;
+  const client = ctx.env.floorClient!;
   const t0 = Date.now();
   // After the estimated start phase, plus the same minimum window the Leadflow side has.
   const firstDue = t0 + Math.ceil((size / expectedRate) * 1.3 * 1000) + MIN_WINDOW_MS;

@@ -234,7 +234,7 @@ export async function runStorm(ctx: BenchContext, events: number, maxMs: number)
  * continues as new at the same history bound as a lead, from the client, at the same concurrency.
  */
 export async function runStormFloor(ctx: BenchContext, signals: number, maxMs: number, maxHistoryEvents: number): Promise<StormFloorResult> {
-  const client = ctx.env.client!;
+  const client = ctx.env.floorClient!;
   const workflowId = `floor-storm-${ctx.runTag}`;
   const base = Date.parse('2026-01-01T00:00:00Z');
   await client.workflow.start('floorStormWorkflow', { workflowId, taskQueue: FLOOR_TASK_QUEUE, args: [{ received: 0, maxHistoryEvents }] });

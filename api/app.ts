@@ -3,6 +3,7 @@ import express, { type Express, type Request } from 'express';
 import { ApiError, errorHandler } from './errors';
 import type { AppDeps } from './app-deps';
 import { buildOpenApiDocument, docsPage } from './openapi';
+import { isCodecRequest, registerCodecCors, registerCodecRoutes } from './routes/codec.routes';
 import { registerDashboardRoutes } from './routes/dashboard.routes';
 import { registerHealthRoutes } from './routes/health.routes';
 import { registerLeadRoutes } from './routes/leads.routes';
@@ -16,7 +17,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Request bodies above this are a 413 (JSON and policy documents alike). */
+/** Request bodies above this are a 413 (JSON and policy documents alike; the codec has its own limit). */
 const BODY_LIMIT = '1mb';
 
 export function createApp(deps: AppDeps): Express {
@@ -41,6 +42,9 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
+  // Before anything can refuse a request: the Temporal UI's browser must see CORS headers on every answer.
+  registerCodecCors(app, deps);
+
   // Only JSON bodies are accepted on writes (a policy candidate may also be YAML); anything else is a 415
   // before any work is done.
   app.use((req, _res, next) => {
@@ -61,7 +65,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     express.json({
       limit: BODY_LIMIT,
-      type: (req) => !takesPolicyDocument(req as Request) && Boolean((req as Request).is('application/json')),
+      type: (req) => !takesPolicyDocument(req as Request) && !isCodecRequest(req as Request) && Boolean((req as Request).is('application/json')),
       verify: keepRawBody,
     }),
   );
@@ -78,6 +82,7 @@ export function createApp(deps: AppDeps): Express {
   registerPolicyRoutes(app, deps);
   registerLeadRoutes(app, deps);
   registerDashboardRoutes(app);
+  registerCodecRoutes(app, deps);
 
   const openApi = buildOpenApiDocument();
   app.get('/openapi.json', (_req, res) => {

@@ -47,9 +47,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  const e = err as { type?: string; status?: number; name?: string; code?: string };
+  const e = err as { type?: string; status?: number; name?: string; code?: string; limit?: unknown };
   // body-parser's own errors
-  if (e?.type === 'entity.too.large') return new ApiError(413, 'payload_too_large', 'The request body is larger than 1 MB');
+  if (e?.type === 'entity.too.large') {
+    const limit = typeof e.limit === 'number' ? `${Math.round((e.limit / 1024 / 1024) * 10) / 10} MB` : 'the limit';
+    return new ApiError(413, 'payload_too_large', `The request body is larger than ${limit}`);
+  }
   if (e?.type === 'entity.parse.failed') return new ApiError(400, 'invalid_json', 'The request body is not valid JSON');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
     return new ApiError(415, 'unsupported_media_type', 'Send the body as UTF-8 JSON');

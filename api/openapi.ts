@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { ZodObject, ZodType } from 'zod';
+import { CODEC_OPENAPI_TAG, registerCodecOpenApi } from './routes/codec.routes';
 import { DOCS_ASSETS_PATH } from './routes/docs.routes';
 import { registerErasureOpenApi } from './routes/erasure.routes';
 import { registerPersonalDataOpenApi } from './routes/personal-data.routes';
@@ -60,9 +61,9 @@ Every lead is one Temporal workflow. Writes are Temporal Updates (form fills, de
 
 **Authentication.** \`Authorization: Bearer <API key>\`. Each key has scopes: \`intake\` (form fills and
 engagement, unsubscribes), \`sales\` (decisions, contact attempts), \`read\` (reads, the policy and /metrics),
-\`admin\` (all of them, and checking a candidate policy). Form fills may
-instead be sent as a signed webhook (\`X-Leadflow-Timestamp\` + \`X-Leadflow-Signature\`). Requests are rate
-limited per key (429 with \`Retry-After\`).
+\`codec\` (the codec server of the Temporal UI and CLI, /codec), \`admin\` (all of them, and checking a candidate
+policy). Form fills may instead be sent as a signed webhook (\`X-Leadflow-Timestamp\` + \`X-Leadflow-Signature\`).
+Requests are rate limited per key (429 with \`Retry-After\`).
 
 **Errors** are \`{"error": {"code", "message", "details"?}}\`.
 
@@ -159,6 +160,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   for (const route of routes()) registry.registerPath(route);
   registerErasureOpenApi(registry);
   registerPersonalDataOpenApi(registry);
+  registerCodecOpenApi(registry);
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -177,6 +179,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       { name: 'reports', description: 'Funnel, SLA, velocity, rejection, calibration and recycling reports (scope `read`).' },
       { name: 'privacy', description: 'Erasure (art. 17) and access (art. 15) requests about the person behind a lead (scope `admin`).' },
       { name: 'operations', description: 'Probes, metrics and this documentation.' },
+      CODEC_OPENAPI_TAG,
     ],
   });
 }

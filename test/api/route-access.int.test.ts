@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import request from 'supertest';
 import type { ApiKey } from '../../api/auth';
 import { buildOpenApiDocument } from '../../api/openapi';
@@ -8,12 +9,18 @@ import { testLeadId } from '../support/encryption';
 // Who may call what: 401 and 403 on every authenticated route (table-driven, checked against the
 // OpenAPI document), the per-key rate limit, and the body limits on every write.
 
+/** The codec server's scope (the Temporal UI's and CLI's calls); the testbed's keys have no such key. */
+const codecKey: ApiKey = { id: 'ui-codec', secret: 'codec-secret-0123456789abcdef', scopes: ['codec'] };
+
 let t: ApiTestbed;
+/** The testbed's app with the codec key added. */
+let app: Express;
 let leadId: string;
 
 beforeAll(async () => {
   t = await startApiTestbed();
-  const res = await request(t.app).post('/v1/leads').set(bearer(testKeys.intake)).send(mqlForm('access@routes.example'));
+  app = createTestApp({ client: t.env.client, db: t.db, dataKeys: t.keys, keys: [...Object.values(testKeys), codecKey] });
+  const res = await request(app).post('/v1/leads').set(bearer(testKeys.intake)).send(mqlForm('access@routes.example'));
   leadId = res.body.leadId;
 });
 afterAll(async () => {
@@ -25,8 +32,10 @@ interface RouteCase {
   method: Method;
   /** As in the OpenAPI document. */
   path: string;
-  scope: 'intake' | 'sales' | 'read' | 'admin';
+  scope: 'intake' | 'sales' | 'read' | 'codec' | 'admin';
   body?: object;
+  /** Above this a body is a 413 (default: the API's 1 MB). */
+  bodyLimitMb?: number;
 }
 
 const routes: RouteCase[] = [
@@ -48,6 +57,8 @@ const routes: RouteCase[] = [
   // Last: it changes the lead (the decisions above do not depend on it).
   { method: 'post', path: '/v1/leads/{leadId}/unsubscribe', scope: 'intake' },
   ...['funnel', 'sla', 'velocity', 'rejections', 'calibration', 'recycling'].map((name): RouteCase => ({ method: 'get', path: `/v1/reports/${name}`, scope: 'read' })),
+  { method: 'post', path: '/codec/decode', scope: 'codec', body: { payloads: [] }, bodyLimitMb: 4 },
+  { method: 'post', path: '/codec/encode', scope: 'codec', body: { payloads: [] }, bodyLimitMb: 4 },
 ];
 
 const call = (app: Parameters<typeof request>[0], route: RouteCase, headers: Record<string, string>) => {
@@ -67,40 +78,41 @@ test('the table covers every secured operation of the OpenAPI document, with its
   expect(secured.sort()).toEqual(routes.map((r) => `${r.method} ${r.path} ${JSON.stringify({ bearerAuth: [r.scope] })}`).sort());
 });
 
-const otherScope = { intake: testKeys.read, sales: testKeys.intake, read: testKeys.sales, admin: testKeys.read } as const;
-const ownScope = { intake: testKeys.intake, sales: testKeys.sales, read: testKeys.read, admin: testKeys.admin } as const;
+const otherScope = { intake: testKeys.read, sales: testKeys.intake, read: testKeys.sales, codec: testKeys.read, admin: testKeys.read } as const;
+const ownScope = { intake: testKeys.intake, sales: testKeys.sales, read: testKeys.read, codec: codecKey, admin: testKeys.admin } as const;
 
 describe.each(routes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))('%s', (_name, route) => {
   test('401 without a key, with an unknown key or a malformed header', async () => {
     const variants: Record<string, string>[] = [{}, { Authorization: 'Bearer not-a-real-key-0123456789' }, { Authorization: `Basic ${ownScope[route.scope].secret}` }, { Authorization: 'Bearer' }];
     for (const headers of variants) {
-      const res = await call(t.app, route, headers);
+      const res = await call(app, route, headers);
       expect({ headers, status: res.status, code: res.body.error?.code }).toEqual({ headers, status: 401, code: 'unauthorized' });
     }
   });
 
   test('403 with a key of another scope', async () => {
-    const res = await call(t.app, route, bearer(otherScope[route.scope]));
+    const res = await call(app, route, bearer(otherScope[route.scope]));
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('forbidden');
   });
 
   test('passes with its own scope and with admin', async () => {
     for (const key of [ownScope[route.scope], testKeys.admin] as ApiKey[]) {
-      const res = await call(t.app, route, bearer(key));
+      const res = await call(app, route, bearer(key));
       expect({ key: key.id, allowed: ![401, 403, 429, 500].includes(res.status) }).toEqual({ key: key.id, allowed: true });
     }
   });
 
   if (route.method === 'post') {
-    test('415 for text/plain and 413 for a body over 1 MB', async () => {
+    const limitMb = route.bodyLimitMb ?? 1;
+    test(`415 for text/plain and 413 for a body over ${limitMb} MB`, async () => {
       const url = route.path.replace('{leadId}', leadId);
-      const text = await request(t.app).post(url).set(bearer(ownScope[route.scope])).set('Content-Type', 'text/plain').send('hello');
+      const text = await request(app).post(url).set(bearer(ownScope[route.scope])).set('Content-Type', 'text/plain').send('hello');
       expect(text.status).toBe(415);
-      const huge = await request(t.app)
+      const huge = await request(app)
         .post(url)
         .set(bearer(ownScope[route.scope]))
-        .send({ ...route.body, padding: 'x'.repeat(1_100_000) });
+        .send({ ...route.body, padding: 'x'.repeat(limitMb * 1024 * 1024 + 50_000) });
       expect(huge.status).toBe(413);
     });
   }
@@ -108,7 +120,7 @@ describe.each(routes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as co
 
 test('the unauthenticated routes need no key', async () => {
   for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs']) {
-    expect({ path, status: (await request(t.app).get(path)).status }).toEqual({ path, status: 200 });
+    expect({ path, status: (await request(app).get(path)).status }).toEqual({ path, status: 200 });
   }
 });
 

@@ -18,7 +18,7 @@ import { createLeadWorker } from '../worker/lead-worker';
  * Production runs them apart (`npm run worker`, `npm run api`) against PostgreSQL.
  */
 async function main(): Promise<void> {
-  const dev = withDevSecrets(withDevKey(process.env), dataDirFromEnv(process.env, repoRoot()), { create: true });
+  const dev = withDevSecrets(withDevCodec(withDevKey(process.env)), dataDirFromEnv(process.env, repoRoot()), { create: true });
   const config = loadConfig(dev.env, { devKey: true });
   const logger = pino({ level: config.logLevel });
   const db = createDatabase(config.database);
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const api = await startApiServer(config, db, client, logger, keys);
 
   const key = config.api.keys[0]!;
+  const codecEndpoint = `${api.url}/codec`;
   const readKey = config.api.keys.find((k) => k.scopes.includes('read') || k.scopes.includes('admin')) ?? key;
   const banner = [
     '',
@@ -39,6 +40,9 @@ async function main(): Promise<void> {
     `  API          ${api.url}   (docs: ${api.url}/docs, OpenAPI: ${api.url}/openapi.json)`,
     `  Dashboard    ${api.url}/dashboard#key=${encodeURIComponent(readKey.secret)}`,
     `  Temporal UI  ${config.temporal.uiUrl}`,
+    `  Codec        ${codecEndpoint}   (the Temporal UI and CLI decode lead payloads here${
+      config.api.devCodecLoopbackWithoutKey ? '; from this machine without a key, for development only' : ''
+    })`,
     `  Database     ${describeDatabase(config.database)}`,
     `  Policy       ${config.policySource} (${config.policy.version})`,
     `  API key      ${key.id}: ${key.secret}   (scopes: ${key.scopes.join(', ')})`,
@@ -51,6 +55,9 @@ async function main(): Promise<void> {
     '  Try it:',
     `  curl -s -X POST ${api.url}/v1/leads -H 'Authorization: Bearer ${key.secret}' -H 'Content-Type: application/json' \\`,
     `    -d '{"email":"ada@analytical-engines.example","firstName":"Ada","lastName":"Lovelace","phone":"+44 20 7946 0000","company":"Analytical Engines Ltd","country":"GB","productInterest":"lead routing","seniority":"vp","employeeCount":1200,"industry":"software","formType":"demo_request"}'`,
+    `  ${temporalCli()} workflow show --workflow-id <leadId>${
+      config.temporal.address === 'localhost:7233' ? '' : ` --address ${config.temporal.address}`
+    } --codec-endpoint ${codecEndpoint}${config.api.devCodecLoopbackWithoutKey ? '' : ` --codec-auth 'Bearer ${key.secret}'`}   # its history, decoded`,
     '',
     'Ctrl-C stops everything.',
     '',
@@ -94,6 +101,21 @@ function withDevKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     }
   }
   return { ...env, LEADFLOW_API_KEYS: `${key.id}:${key.secret}:${key.scopes.join('+')}` };
+}
+
+/**
+ * The dev server's Web UI calls the codec from the browser with no way to send a key, so `npm start`
+ * lets codec calls from this machine in without one (LEADFLOW_DEV_CODEC_LOOPBACK_WITHOUT_KEY; set it to
+ * false to require the key here too). Nothing else turns this on.
+ */
+function withDevCodec(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.LEADFLOW_DEV_CODEC_LOOPBACK_WITHOUT_KEY !== undefined ? env : { ...env, LEADFLOW_DEV_CODEC_LOOPBACK_WITHOUT_KEY: 'true' };
+}
+
+/** The pinned CLI start.sh runs (TEMPORAL_CLI), as a path from here, or `temporal` when run otherwise. */
+function temporalCli(): string {
+  const cli = process.env.TEMPORAL_CLI;
+  return cli ? path.relative(process.cwd(), cli) || cli : 'temporal';
 }
 
 function readDevKey(file: string): ApiKey {

@@ -16,12 +16,16 @@ let t: ApiTestbed;
 /** The testbed's app with the codec key added. */
 let app: Express;
 let leadId: string;
+/** The erasure route erases its lead: it gets one of its own. */
+let erasableLeadId: string;
 
 beforeAll(async () => {
   t = await startApiTestbed();
   app = createTestApp({ client: t.env.client, db: t.db, dataKeys: t.keys, keys: [...Object.values(testKeys), codecKey] });
   const res = await request(app).post('/v1/leads').set(bearer(testKeys.intake)).send(mqlForm('access@routes.example'));
   leadId = res.body.leadId;
+  const erasable = await request(app).post('/v1/leads').set(bearer(testKeys.intake)).send(mqlForm('erasable@routes.example'));
+  erasableLeadId = erasable.body.leadId;
 });
 afterAll(async () => {
   await t?.close();
@@ -36,6 +40,8 @@ interface RouteCase {
   body?: object;
   /** Above this a body is a 413 (default: the API's 1 MB). */
   bodyLimitMb?: number;
+  /** Calls it on the lead of its own (the erasure), not the one the other routes share. */
+  ownLead?: true;
 }
 
 const routes: RouteCase[] = [
@@ -53,6 +59,8 @@ const routes: RouteCase[] = [
   { method: 'get', path: '/v1/leads/{leadId}/score', scope: 'read' },
   { method: 'get', path: '/v1/policy', scope: 'read' },
   { method: 'post', path: '/v1/policy/validate', scope: 'admin', body: defaultLeadPolicyInput },
+  { method: 'get', path: '/v1/leads/{leadId}/personal-data', scope: 'admin' },
+  { method: 'post', path: '/v1/leads/{leadId}/erasure', scope: 'admin', body: { requestedBy: 'privacy-officer' }, ownLead: true },
   { method: 'get', path: '/metrics', scope: 'read' },
   // Last: it changes the lead (the decisions above do not depend on it).
   { method: 'post', path: '/v1/leads/{leadId}/unsubscribe', scope: 'intake' },
@@ -62,7 +70,7 @@ const routes: RouteCase[] = [
 ];
 
 const call = (app: Parameters<typeof request>[0], route: RouteCase, headers: Record<string, string>) => {
-  const url = route.path.replace('{leadId}', leadId);
+  const url = route.path.replace('{leadId}', route.ownLead ? erasableLeadId : leadId);
   const req = route.method === 'get' ? request(app).get(url) : request(app).post(url);
   req.set(headers);
   return route.body ? req.send(route.body) : req;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, databaseEventSink } from '../activities';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, type LeadflowConfig } from '../config/leadflow.config';
@@ -14,9 +15,17 @@ export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../workflow-bundle.
 
 /**
  * The lead worker: task queue `leads` (the lead workflow and the erasure workflow), the real activities
- * writing to `db`, every payload encrypted with its lead's key from `keys`.
+ * writing to `db`, every payload encrypted with its lead's key from `keys`. `dataConverter` is there for
+ * the bench alone (bench/plaintext-worker.ts measures what encryption costs); nothing in the
+ * configuration reaches it.
  */
-export async function createLeadWorker(config: LeadflowConfig, db: Db, connection: NativeConnection, keys: KeyStore): Promise<Worker> {
+export async function createLeadWorker(
+  config: LeadflowConfig,
+  db: Db,
+  connection: NativeConnection,
+  keys: KeyStore,
+  dataConverter: DataConverter = leadflowDataConverter(keys),
+): Promise<Worker> {
   // Leads take this policy at their next cycle: keep it, so their scores stay explainable.
   await savePolicyVersion(db, config.policy);
   const bundleSource = config.production
@@ -29,7 +38,7 @@ export async function createLeadWorker(config: LeadflowConfig, db: Db, connectio
     ...bundleSource,
     // The SDK's default (~2,300 on this machine's memory) held ~4.5 GB at 5,500 open leads.
     maxCachedWorkflows: config.worker?.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
-    dataConverter: leadflowDataConverter(keys),
+    dataConverter,
     activities: createActivities({
       notify: config.notify,
       eventSink: databaseEventSink(db, keyStoreSealer(keys)),
@@ -38,7 +47,7 @@ export async function createLeadWorker(config: LeadflowConfig, db: Db, connectio
       erasure: {
         db,
         keys,
-        client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: leadflowDataConverter(keys) }),
+        client: new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
       },
     }),
   });

@@ -48,6 +48,56 @@ export function ratioTable(r: BenchResults): string {
   return lines.join('\n');
 }
 
+/**
+ * What encryption costs: Leadflow as production runs it (payloads encrypted) and with encryption off
+ * (the bench's plaintext pair), each beside the same floor in the same repetitions. Empty without it.
+ */
+export function encryptionTable(r: BenchResults): string {
+  const rows: string[] = [];
+  const row = (scenario: string, metric: string, on: number, off: number, floor: number, onFloor: number, offFloor: number, cost: number, digits = 1): string =>
+    `| ${scenario} | ${metric} | ${fmt(on, digits)} | ${fmt(off, digits)} | ${fmt(floor, digits)} | ${x(onFloor)} | ${x(offFloor)} | ${x(cost)} |`;
+  const i = r.intake;
+  if (i?.plaintext && i.encryptionCost) {
+    rows.push(
+      row(`1. intake (${i.count}/rep)`, 'throughput /s', i.leadflow.perSecond, i.plaintext.perSecond, i.floor.perSecond, i.ratio.perSecond, i.plaintext.ratio.perSecond, i.encryptionCost.perSecond),
+      row('', 'p50 latency ms', i.leadflow.p50Ms, i.plaintext.p50Ms, i.floor.p50Ms, i.ratio.p50, i.plaintext.ratio.p50, i.encryptionCost.p50),
+      row('', 'p99 latency ms', i.leadflow.p99Ms, i.plaintext.p99Ms, i.floor.p99Ms, i.ratio.p99, i.plaintext.ratio.p99, i.encryptionCost.p99),
+    );
+  }
+  const d = r.decision;
+  if (d?.plaintext && d.encryptionCost) {
+    rows.push(
+      row(`2. decision (${d.count}/rep)`, 'p50 latency ms', d.leadflow.p50Ms, d.plaintext.p50Ms, d.floor.p50Ms, d.ratio.p50, d.plaintext.ratio.p50, d.encryptionCost.p50),
+      row('', 'p99 latency ms', d.leadflow.p99Ms, d.plaintext.p99Ms, d.floor.p99Ms, d.ratio.p99, d.plaintext.ratio.p99, d.encryptionCost.p99),
+      row('', 'throughput /s', d.leadflow.perSecond, d.plaintext.perSecond, d.floor.perSecond, d.ratio.perSecond, d.plaintext.ratio.perSecond, d.encryptionCost.perSecond),
+    );
+  }
+  if (rows.length === 0) return '';
+  const cpu = (label: string, k: 'worker' | 'api' | 'temporal' | 'postgres'): string | undefined => {
+    const parts = [
+      i?.cpuPerOp?.plaintext ? `per form fill ${fmt(i.cpuPerOp.leadflow[k], 1)} on, ${fmt(i.cpuPerOp.plaintext[k], 1)} off` : undefined,
+      d?.cpuPerOp?.plaintext ? `per decision ${fmt(d.cpuPerOp.leadflow[k], 1)} on, ${fmt(d.cpuPerOp.plaintext[k], 1)} off` : undefined,
+    ].filter((p) => p !== undefined);
+    return parts.length ? `${label} ${parts.join('; ')}` : undefined;
+  };
+  const cpuLines = [cpu('lead worker', 'worker'), cpu('API', 'api'), cpu('Temporal dev server', 'temporal'), cpu('PostgreSQL backends', 'postgres')].filter((l) => l !== undefined);
+  const perRep = (result: NonNullable<BenchResults['intake'] | BenchResults['decision']>, pick: (f: { perSecond: number; p50Ms: number }) => number): string =>
+    result.reps.map((p) => (p.plaintext ? `${fmt(pick(p.leadflow))} / ${fmt(pick(p.plaintext))}` : 'n/a')).join(', ');
+  return [
+    `Encryption cost (medians of ${r.settings.reps} repetitions): "on" is Leadflow as production runs it, every Temporal payload AES-256-GCM encrypted with its lead's key and failure text encoded; ` +
+      '"off" is the same worker and API factories with Temporal\'s default data converter (bench/plaintext-worker.ts, bench/plaintext-api.ts: no payload codec, failure text in clear). ' +
+      'Both seal the personal fields of lead_events, so each lead gets its data key either way. The three sides take turns in each repetition, on the same server and database.',
+    '',
+    '| scenario | metric | encryption on | encryption off | floor | on ÷ floor | off ÷ floor | on ÷ off |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    ...(cpuLines.length ? [`CPU ms (medians over the repetitions): ${cpuLines.join('. ')}.`, ''] : []),
+    ...(i?.plaintext ? [`Intake per repetition (on / off, leads/s): ${perRep(i, (f) => f.perSecond)}.`] : []),
+    ...(d?.plaintext ? [`Decisions per repetition (on / off, p50 ms): ${perRep(d, (f) => f.p50Ms)}.`] : []),
+  ].join('\n');
+}
+
 /** Every scenario's figures as markdown: what `bench/results/<date>.md` holds and the run prints. */
 export function resultsMarkdown(r: BenchResults): string {
   const out: string[] = [
@@ -61,6 +111,8 @@ export function resultsMarkdown(r: BenchResults): string {
     ratioTable(r),
     '',
   ];
+  const encryption = encryptionTable(r);
+  if (encryption) out.push(encryption, '');
   const cpuRows = (['temporal', 'worker', 'api', 'postgres', 'floorWorker', 'bench'] as const).map((k) => {
     const label = { temporal: 'Temporal dev server', worker: 'lead worker', api: 'API', postgres: 'PostgreSQL backends', floorWorker: 'floor worker', bench: 'bench client' }[k];
     return `| ${label} | ${fmt(r.intake?.cpuPerOp?.leadflow[k], 2)} | ${fmt(r.intake?.cpuPerOp?.floor[k], 2)} | ${fmt(r.decision?.cpuPerOp?.leadflow[k], 2)} | ${fmt(r.decision?.cpuPerOp?.floor[k], 2)} |`;

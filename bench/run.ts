@@ -21,14 +21,17 @@ import { runStorm, type StormResult } from './scenarios/storm';
  *   --concurrency N   requests in flight for intake, decisions and the storm (default 16)
  *   --reps N          repetitions of intake and decisions (default 3 quick, 5 full)
  *   --budget-min N    wall-clock budget of the whole run; scenarios that cannot fit are skipped, and say so
- *   --only a,b        run only these scenarios: intake, decision, storm, sla, scale, funnel
+ *   --only a,b        run only these scenarios: intake, decision, storm, sla, scale, funnel, plaintext
+ *   --skip a,b        run all but these (e.g. --skip plaintext)
+ *                     plaintext: intake and decisions also against Leadflow with encryption off, for its cost
  *   --profile         run the lead worker and the API under node --cpu-prof (intake only unless --only)
  *   --max-signals-per-run N   the dev server's per-run signal cap (Temporal's default 10,000), to reach it with a small storm
  *   --runs N          whole runs, one after another, each on a new server and database; then their medians
  *   --out DIR         where <date>[-quick].json and .md go (default bench/results)
  */
 
-const scenarioNames = ['intake', 'decision', 'storm', 'sla', 'scale', 'funnel'] as const;
+/** `plaintext` is not a scenario of its own: intake and decisions also run against Leadflow with encryption off. */
+const scenarioNames = ['intake', 'decision', 'storm', 'sla', 'scale', 'funnel', 'plaintext'] as const;
 type ScenarioName = (typeof scenarioNames)[number];
 
 interface Sizes {
@@ -109,6 +112,7 @@ function options() {
       reps: { type: 'string' },
       'budget-min': { type: 'string' },
       only: { type: 'string' },
+      skip: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'temporal-db': { type: 'string' },
       'max-signals-per-run': { type: 'string' },
@@ -119,7 +123,9 @@ function options() {
     strict: true,
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--quick] [--concurrency N] [--reps N] [--budget-min N] [--only intake,decision,storm,sla,scale,funnel] [--profile] [--max-signals-per-run N] [--runs N] [--out DIR]');
+    console.log(
+      'usage: npm run bench -- [--quick] [--concurrency N] [--reps N] [--budget-min N] [--only|--skip intake,decision,storm,sla,scale,funnel,plaintext] [--profile] [--max-signals-per-run N] [--runs N] [--out DIR]',
+    );
     process.exit(0);
   }
   const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
@@ -129,12 +135,16 @@ function options() {
     return n;
   };
   const mode: Mode = values.quick ? 'quick' : 'full';
-  const only = values.only
-    ? values.only.split(',').map((s) => s.trim())
-    : values.profile
-      ? ['intake']
-      : [...scenarioNames];
-  for (const s of only) if (!(scenarioNames as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario ${s}`);
+  const list = (name: string, raw: string): string[] => {
+    const names = raw.split(',').map((s) => s.trim());
+    for (const s of names) if (!(scenarioNames as readonly string[]).includes(s)) throw new Error(`--${name}: unknown scenario ${s}`);
+    return names;
+  };
+  const skip = values.skip ? list('skip', values.skip) : [];
+  const only = (values.only ? list('only', values.only) : values.profile ? ['intake'] : [...scenarioNames]).filter((s) => !skip.includes(s));
+  if (only.includes('plaintext') && !only.includes('intake') && !only.includes('decision')) {
+    throw new Error('plaintext measures intake and decisions with encryption off: add intake or decision');
+  }
   return {
     mode,
     concurrency: int('concurrency', values.concurrency, 16, 1, 256),
@@ -220,6 +230,7 @@ async function runOnce(opts: Options, suffix: string): Promise<{ results: BenchR
     temporalDb: opts.temporalDb,
     ...(profileDir ? { profileDir } : {}),
     ...(opts.maxSignalsPerRun ? { maxSignalsPerRun: opts.maxSignalsPerRun } : {}),
+    plaintext: opts.scenarios.includes('plaintext'),
   });
   let interrupted = false;
   const onSignal = (): void => {
@@ -278,16 +289,21 @@ async function runOnce(opts: Options, suffix: string): Promise<{ results: BenchR
     };
 
     let mqls: string[] = [];
+    let plaintextMqls: string[] = [];
     if (has('intake') || has('decision')) {
       const intake = await scenario('intake', () => runIntake(ctx, has('intake') ? sizes.intake : Math.min(50, sizes.intake), perSide, opts.mode === 'quick' ? 20 : 50));
       if (intake) {
         ctx.measuredIntakeRate = intake.leadflow.perSecond;
         ctx.measuredFloorRate = intake.floor.perSecond;
         mqls = intake.leadIds;
-        if (has('intake')) results.intake = { ...intake, leadIds: [], projectionLag: await projectionLag(ctx, intake.campaign) };
+        plaintextMqls = intake.plaintextLeadIds ?? [];
+        if (has('intake')) {
+          const { plaintextLeadIds: _ids, ...kept } = intake;
+          results.intake = { ...kept, leadIds: [], projectionLag: await projectionLag(ctx, intake.campaign) };
+        }
       }
     }
-    if (has('decision')) results.decision = await scenario('decision', () => runDecisions(ctx, sizes.decision, perSide, mqls));
+    if (has('decision')) results.decision = await scenario('decision', () => runDecisions(ctx, sizes.decision, perSide, mqls, plaintextMqls));
     if (has('scale')) samples.push(await sample(ctx));
     if (has('storm')) results.storm = await scenario('storm', () => runStorm(ctx, sizes.storm, opts.mode === 'quick' ? 45_000 : 240_000));
     if (has('sla')) {

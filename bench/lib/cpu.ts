@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
-import type { BenchEnvironment } from './environment';
+import type { BenchEnvironment, Encryption } from './environment';
 
 /** CPU time (user + system) of a process in ms, from /proc/<pid>/stat; 0 when it cannot be read. */
 export function cpuMs(pid: number | undefined): number {
@@ -28,12 +28,14 @@ export interface CpuSnapshot {
 
 export type CpuByProcess = Record<'worker' | 'api' | 'temporal' | 'floorWorker' | 'postgres' | 'bench', number>;
 
-export async function cpuSnapshot(env: BenchEnvironment): Promise<CpuSnapshot> {
+/** `worker` and `api` are the pair with encryption `encryption` (the other pair, idle then, is not counted). */
+export async function cpuSnapshot(env: BenchEnvironment, encryption: Encryption = 'on'): Promise<CpuSnapshot> {
   const rows = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database()`.execute(env.db!);
   const usage = process.cpuUsage();
+  const pids = env.pidsFor(encryption);
   return {
-    worker: cpuMs(env.worker?.pid),
-    api: cpuMs(env.api?.pid),
+    worker: cpuMs(pids.worker),
+    api: cpuMs(pids.api),
     temporal: cpuMs(env.temporal?.pid),
     floorWorker: cpuMs(env.floorWorker?.pid),
     postgres: new Map(rows.rows.map((r) => [r.pid, cpuMs(r.pid)])),

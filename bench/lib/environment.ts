@@ -16,6 +16,7 @@ import { createKeyStore, leadflowDataConverter, type KeyStore } from '../../encr
 import { generateMasterKeySpec, parseMasterKeys } from '../../encryption/master-keys';
 import { leadSearchAttributeFlags } from '../../workflows/lead.search-attributes';
 import { JsonHttpClient, sleep, waitFor } from './load';
+import { BENCH_DATABASE_PREFIX, PLAINTEXT_TASK_QUEUE } from './plaintext';
 
 /** The machine's PostgreSQL server; the bench creates and drops its own database on it. */
 export const POSTGRES_ADMIN_URL = process.env.LEADFLOW_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -160,18 +161,32 @@ export interface EnvironmentOptions {
    * Lower it to reach the per-run signal cap with a small storm (see the storm scenario).
    */
   maxSignalsPerRun?: number;
+  /** Also start the plaintext pair (bench/plaintext-worker.ts, bench/plaintext-api.ts): Leadflow with encryption off. */
+  plaintext?: boolean;
+}
+
+/** Which Leadflow a measurement runs against: production's (payloads encrypted) or the plaintext pair. */
+export type Encryption = 'on' | 'off';
+
+/** The plaintext pair: a lead worker and an API with encryption off, on their own task queue. */
+export interface PlaintextPair {
+  worker: Child;
+  api: Child;
+  apiUrl: string;
+  http?: JsonHttpClient;
 }
 
 /**
  * Everything a bench run needs, all local and all its own: a Temporal dev server on free ports with its
  * SQLite file in a temporary folder, a throwaway PostgreSQL database, the lead worker and the API as
- * child processes (the production entry points, dist/worker/main.js and dist/api/main.js) and the floor
+ * child processes (the production entry points, dist/worker/main.js and dist/api/main.js), optionally
+ * the same two with encryption off (dist/bench/plaintext-worker.js and plaintext-api.js), and the floor
  * worker. `stop()` ends every process it started and drops the database.
  */
 export class BenchEnvironment {
   readonly tmpDir = mkdtempSync(path.join(os.tmpdir(), 'leadflow-bench-'));
   readonly apiKey = { id: 'bench', secret: `bench-${randomBytes(16).toString('hex')}` };
-  readonly dbName = `leadflow_bench_${randomBytes(6).toString('hex')}`;
+  readonly dbName = `${BENCH_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
   /** This run's master key and lead id secret, given to the worker, the API and the bench's own client. */
   readonly masterKey = generateMasterKeySpec('bench');
   readonly leadIdSecret = randomBytes(32).toString('base64');
@@ -183,6 +198,8 @@ export class BenchEnvironment {
   worker?: Child;
   api?: Child;
   floorWorker?: Child;
+  /** Leadflow with encryption off, when the run measures what encryption costs. */
+  plaintext?: PlaintextPair;
   connection?: Connection;
   /** Leadflow's client: the data converter of the API and the worker (payloads encrypted per lead). */
   client?: Client;
@@ -208,7 +225,7 @@ export class BenchEnvironment {
     const { say } = this.options;
     const root = repoRoot();
     const cli = temporalCli();
-    const [grpcPort, httpPort, metricsPort, apiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [grpcPort, httpPort, metricsPort, apiPort, plaintextApiPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     this.temporalAddress = `127.0.0.1:${grpcPort}`;
     const attrs = leadSearchAttributeFlags.flatMap((a) => ['--search-attribute', a]);
     const dynamic = [
@@ -275,7 +292,7 @@ export class BenchEnvironment {
     // One folder per process: the worker's workflow threads write their own profiles beside the main one.
     const prof = (name: string): string[] =>
       this.options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.options.profileDir, name)}`] : [];
-    say('starting the lead worker, the API and the floor worker');
+    say(`starting the lead worker, the API${this.options.plaintext ? ', the plaintext worker and API (encryption off)' : ''} and the floor worker`);
     this.worker = new Child('lead worker', node, [...prof('worker'), path.join(root, 'dist/worker/main.js')], env, path.join(this.tmpDir, 'worker.log'));
     this.api = new Child('api', node, [...prof('api'), path.join(root, 'dist/api/main.js')], env, path.join(this.tmpDir, 'api.log'));
     this.floorWorker = new Child(
@@ -285,15 +302,46 @@ export class BenchEnvironment {
       { ...process.env, TEMPORAL_ADDRESS: this.temporalAddress },
       path.join(this.tmpDir, 'floor-worker.log'),
     );
+    if (this.options.plaintext) {
+      // Same server, database, keys and settings; its own task queue and port, and no profiling.
+      const plainEnv: NodeJS.ProcessEnv = { ...env, PORT: String(plaintextApiPort), LEADFLOW_TASK_QUEUE: PLAINTEXT_TASK_QUEUE };
+      this.plaintext = {
+        worker: new Child('plaintext worker', node, [path.join(root, 'dist/bench/plaintext-worker.js')], plainEnv, path.join(this.tmpDir, 'plaintext-worker.log')),
+        api: new Child('plaintext api', node, [path.join(root, 'dist/bench/plaintext-api.js')], plainEnv, path.join(this.tmpDir, 'plaintext-api.log')),
+        apiUrl: `http://127.0.0.1:${plaintextApiPort}`,
+      };
+    }
     await Promise.all([
       this.worker.waitForLine(/leadflow worker started/, 90_000),
       this.api.waitForLine(/leadflow api listening/, 90_000),
       this.floorWorker.waitForLine(/floor worker started/, 90_000),
+      // It bundles its workflow code at start-up (see plaintext-worker.ts): give it longer.
+      ...(this.plaintext
+        ? [this.plaintext.worker.waitForLine(/leadflow plaintext worker started/, 180_000), this.plaintext.api.waitForLine(/leadflow plaintext api listening/, 90_000)]
+        : []),
     ]);
     this.apiUrl = `http://127.0.0.1:${apiPort}`;
-    this.http = new JsonHttpClient(this.apiUrl, { authorization: `Bearer ${this.apiKey.secret}` }, concurrency + 4);
-    const ready = await waitFor(async () => (await this.http!.request('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, 30_000);
-    if (!ready) throw new Error('the API did not become ready within 30 s');
+    this.http = await this.connectHttp(this.apiUrl, concurrency, 'the API');
+    if (this.plaintext) this.plaintext.http = await this.connectHttp(this.plaintext.apiUrl, concurrency, 'the plaintext API');
+  }
+
+  private async connectHttp(url: string, concurrency: number, name: string): Promise<JsonHttpClient> {
+    const http = new JsonHttpClient(url, { authorization: `Bearer ${this.apiKey.secret}` }, concurrency + 4);
+    const ready = await waitFor(async () => (await http.request('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, 30_000);
+    if (!ready) throw new Error(`${name} did not become ready within 30 s`);
+    return http;
+  }
+
+  /** The HTTP client of production's API (`on`) or of the plaintext API (`off`). */
+  httpFor(encryption: Encryption): JsonHttpClient {
+    const http = encryption === 'on' ? this.http : this.plaintext?.http;
+    if (!http) throw new Error(`no API running with encryption ${encryption}`);
+    return http;
+  }
+
+  /** The lead worker's and the API's process ids, with encryption on or off. */
+  pidsFor(encryption: Encryption): { worker?: number; api?: number } {
+    return encryption === 'on' ? { worker: this.worker?.pid, api: this.api?.pid } : { worker: this.plaintext?.worker.pid, api: this.plaintext?.api.pid };
   }
 
   /** A form fill straight to Temporal (update-with-start), the lead id derived with this run's secret. */
@@ -332,7 +380,7 @@ export class BenchEnvironment {
 
   /** A line per process that is no longer running (it should be), with its exit and its log's last lines. */
   deadProcesses(): string[] {
-    const children = [this.temporal, this.worker, this.api, this.floorWorker].filter((c): c is Child => c !== undefined);
+    const children = [this.temporal, this.worker, this.api, this.floorWorker, this.plaintext?.worker, this.plaintext?.api].filter((c): c is Child => c !== undefined);
     return children
       .filter((c) => !c.alive)
       .map((c) => `${c.name} exited (code ${c.exit?.code ?? 'none'}, signal ${c.exit?.signal ?? 'none'}); last lines of its log:\n${c.logTail()}`);
@@ -351,8 +399,9 @@ export class BenchEnvironment {
 
   async stop(): Promise<void> {
     this.http?.close();
+    this.plaintext?.http?.close();
     // Children first (the worker drains and closes its pool), then the server, then the database.
-    const children = [this.api, this.worker, this.floorWorker].filter((c): c is Child => c !== undefined);
+    const children = [this.api, this.worker, this.floorWorker, this.plaintext?.api, this.plaintext?.worker].filter((c): c is Child => c !== undefined);
     await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
     await this.connection?.close().catch(() => undefined);
     await this.temporal?.stop(10_000).catch(() => undefined);

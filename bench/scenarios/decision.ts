@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { runClosedLoop, waitFor, type LoadResult } from '../lib/load';
 import { mqlForm, type BenchContext } from '../lib/context';
 import { FLOOR_TASK_QUEUE, floorNoopUpdate } from '../workflows/floor.workflows';
-import { figures, measured, pairSummary, type PairRep, type PairResult } from './intake';
+import { encryptionOf, figures, measured, pairSummary, sideOrder, type PairRep, type PairResult, type Side } from './intake';
 
 export interface DecisionResult extends PairResult {
   /** Decided leads whose `leads` row showed the new stage when read right after the answer. */
@@ -12,24 +12,36 @@ export interface DecisionResult extends PairResult {
 /**
  * Scenario 2. Sales decisions through HTTP (accept and reject alternately, each an Update that records
  * the events in PostgreSQL before it answers) against bare executeUpdate of a no-op Update on an open
- * workflow, one workflow per call on both sides, same concurrency, same server.
+ * workflow, one workflow per call on both sides, same concurrency, same server. With the plaintext
+ * pair running, the same decisions through its API (encryption off) on its own MQLs, in the same
+ * repetitions.
  */
-export async function runDecisions(ctx: BenchContext, count: number, maxMsPerSide: number, mqlLeadIds: string[]): Promise<DecisionResult> {
+export async function runDecisions(
+  ctx: BenchContext,
+  count: number,
+  maxMsPerSide: number,
+  mqlLeadIds: string[],
+  plaintextMqlLeadIds: string[] = [],
+): Promise<DecisionResult> {
   const { env, concurrency, runTag } = ctx;
-  const http = env.http!;
+  const withPlaintext = env.plaintext !== undefined;
   const floorClient = env.floorClient!;
-  const pool = [...mqlLeadIds];
+  // Each Leadflow decides on the MQLs it created: the plaintext worker cannot read an encrypted lead.
+  const pools = { leadflow: [...mqlLeadIds], plaintext: [...plaintextMqlLeadIds] };
   const projected = { checked: 0, ok: 0 };
 
   const need = (ctx.reps + 1) * count;
-  if (pool.length < need) {
-    ctx.say(`decisions: creating ${need - pool.length} more MQLs (untimed)`);
+  for (const side of withPlaintext ? (['leadflow', 'plaintext'] as const) : (['leadflow'] as const)) {
+    const pool = pools[side];
+    if (pool.length >= need) continue;
+    const http = env.httpFor(encryptionOf(side));
+    ctx.say(`decisions: creating ${need - pool.length} more MQLs (untimed${side === 'plaintext' ? ', encryption off' : ''})`);
     const extra = await runClosedLoop({
       count: need - pool.length,
       concurrency,
       maxMs: 300_000,
       op: async (i) => {
-        const a = await http.expectOk('POST', '/v1/leads', mqlForm(`decide-${runTag}-${i}@analytical-engines.example`, `bench-decide-${runTag}`));
+        const a = await http.expectOk('POST', '/v1/leads', mqlForm(`decide-${side}-${runTag}-${i}@analytical-engines.example`, `bench-decide-${runTag}`));
         pool.push((a.body as { leadId: string }).leadId);
       },
     });
@@ -40,8 +52,9 @@ export async function runDecisions(ctx: BenchContext, count: number, maxMsPerSid
   const stageInReadModel = async (leadId: string): Promise<string | undefined> =>
     (await sql<{ stage: string }>`select stage from leads where lead_id = ${leadId}`.execute(env.db!)).rows[0]?.stage;
 
-  const leadflowSide = async (n: number): Promise<LoadResult> => {
-    const leads = pool.splice(0, n);
+  const leadflowSide = async (side: 'leadflow' | 'plaintext', n: number): Promise<LoadResult> => {
+    const http = env.httpFor(encryptionOf(side));
+    const leads = pools[side].splice(0, n);
     return runClosedLoop({
       count: leads.length,
       concurrency,
@@ -94,31 +107,32 @@ export async function runDecisions(ctx: BenchContext, count: number, maxMsPerSid
       },
     });
 
-  ctx.say(`decisions: warm-up (${Math.min(20, count)} each side)`);
+  ctx.say(`decisions: warm-up (${Math.min(20, count)} each side${withPlaintext ? ', encryption on and off' : ''})`);
   await floorSide(await startFloorWorkflows('warm', Math.min(20, count)));
-  await leadflowSide(Math.min(20, count));
+  await leadflowSide('leadflow', Math.min(20, count));
+  if (withPlaintext) await leadflowSide('plaintext', Math.min(20, count));
 
   const reps: PairRep[] = [];
   for (let rep = 0; rep < ctx.reps; rep++) {
     const floorIds = await startFloorWorkflows(`r${rep}`, count);
-    let leadflow: Awaited<ReturnType<typeof measured>>;
-    let floor: Awaited<ReturnType<typeof measured>>;
-    if (rep % 2 === 0) {
-      floor = await measured(ctx, () => floorSide(floorIds));
-      leadflow = await measured(ctx, () => leadflowSide(count));
-    } else {
-      leadflow = await measured(ctx, () => leadflowSide(count));
-      floor = await measured(ctx, () => floorSide(floorIds));
+    const order = sideOrder(rep, withPlaintext);
+    const loads: Partial<Record<Side, Awaited<ReturnType<typeof measured>>>> = {};
+    for (const side of order) {
+      loads[side] = side === 'floor' ? await measured(ctx, () => floorSide(floorIds)) : await measured(ctx, () => leadflowSide(side, count), encryptionOf(side));
     }
+    const { leadflow, floor, plaintext } = loads as Record<Side, Awaited<ReturnType<typeof measured>>>;
     const r: PairRep = {
       rep,
       leadflow: figures(leadflow.result),
       floor: figures(floor.result),
-      cpuPerOp: { leadflow: leadflow.cpu, floor: floor.cpu },
+      ...(plaintext ? { plaintext: figures(plaintext.result) } : {}),
+      cpuPerOp: { leadflow: leadflow.cpu, floor: floor.cpu, ...(plaintext ? { plaintext: plaintext.cpu } : {}) },
+      order,
     };
     reps.push(r);
     ctx.say(
       `decisions rep ${rep + 1}/${ctx.reps}: Leadflow p50 ${r.leadflow.p50Ms} ms p99 ${r.leadflow.p99Ms} ms (${r.leadflow.errors} errors)` +
+        (r.plaintext ? ` | encryption off p50 ${r.plaintext.p50Ms} ms p99 ${r.plaintext.p99Ms} ms (${r.plaintext.errors} errors)` : '') +
         ` | floor p50 ${r.floor.p50Ms} ms p99 ${r.floor.p99Ms} ms (${r.floor.errors} errors)`,
     );
   }

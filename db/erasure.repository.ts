@@ -74,7 +74,8 @@ export async function eraseLeadData(db: Db, request: ErasureRequest, now = new D
       .deleteFrom('idempotencyKeys')
       .where((eb) => eb.or([eb('leadId', '=', leadId), eb.and([eb('leadId', 'is', null), sql<boolean>`position(${leadId} in response_body::text) > 0`])]))
       .execute();
-    await destroyDataKey(trx, { keyId: keyIdForLead(leadId), leadId, at: now });
+    // Destroyed "at" the erasure's instant, so the codec server's marker and the receipt agree.
+    await destroyDataKey(trx, { keyId: keyIdForLead(leadId), leadId, at: state.erasedAt ?? now });
 
     const receipt: ErasureReceipt = {
       leadId,

@@ -237,6 +237,7 @@ describe('erasure', () => {
       [null, null, true],
       [null, null, true],
     ]);
+    expect(keys.find((k) => k.leadId === leadId)!.destroyedAt!.toISOString()).toBe(first.body.erasedAt);
 
     // Every report gives the same numbers. The one change: the open lead left the live SLA board
     // (nobody will follow up an erased person), so it is compared without that lead.

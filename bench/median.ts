@@ -1,4 +1,4 @@
-import type { BenchResults } from './run';
+import type { BenchResults } from './bench-results';
 import { median, round } from './lib/stats';
 
 /** One figure of a run, read from its results (undefined when that run did not measure it). */

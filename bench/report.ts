@@ -1,4 +1,4 @@
-import type { BenchResults } from './run';
+import type { BenchResults } from './bench-results';
 
 const fmt = (n: number | undefined, digits = 1): string =>
   n === undefined || !Number.isFinite(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits });

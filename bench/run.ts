@@ -3,17 +3,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { scenarioNames, type BenchResults, type ScenarioName, type Sizes } from './bench-results';
 import { type BenchContext, type Mode } from './lib/context';
-import { BenchEnvironment, machineInfo, repoRoot, temporalCli, type MachineInfo } from './lib/environment';
+import { BenchEnvironment, machineInfo, repoRoot, temporalCli } from './lib/environment';
 import { medianJson, medianMarkdown } from './median';
 import { resultsMarkdown } from './report';
-import { profileMarkdown, summarizeProfileDir, type ProfileSummary } from './profile-summary';
-import { runDecisions, type DecisionResult } from './scenarios/decision';
-import { runFunnel, type FunnelResult } from './scenarios/funnel';
-import { runIntake, type IntakeResult } from './scenarios/intake';
-import { growOpenLeads, projectionLag, sample, type GrowthResult, type ScaleSample } from './scenarios/scale';
-import { runSlaTimers, type SlaResult } from './scenarios/sla-timers';
-import { runStorm, type StormResult } from './scenarios/storm';
+import { profileMarkdown, summarizeProfileDir } from './profile-summary';
+import { runDecisions } from './scenarios/decision';
+import { runFunnel } from './scenarios/funnel';
+import { runIntake } from './scenarios/intake';
+import { growOpenLeads, projectionLag, sample, type ScaleSample } from './scenarios/scale';
+import { runSlaTimers } from './scenarios/sla-timers';
+import { runStorm } from './scenarios/storm';
 
 /*
  * npm run bench                 full mode: the issue's sizes where they fit in --budget-min (default 20)
@@ -29,22 +30,6 @@ import { runStorm, type StormResult } from './scenarios/storm';
  *   --runs N          whole runs, one after another, each on a new server and database; then their medians
  *   --out DIR         where <date>[-quick].json and .md go (default bench/results)
  */
-
-/** `plaintext` is not a scenario of its own: intake and decisions also run against Leadflow with encryption off. */
-const scenarioNames = ['intake', 'decision', 'storm', 'sla', 'scale', 'funnel', 'plaintext'] as const;
-type ScenarioName = (typeof scenarioNames)[number];
-
-interface Sizes {
-  intake: number;
-  decision: number;
-  storm: number;
-  sla: { size: number; spreadMs: number; drainMs: number }[];
-  scaleTargets: number[];
-  funnelEvents: number;
-  funnelCalls: number;
-  /** Time kept for the funnel scenario when the growth phase decides how long it may run. */
-  funnelReserveMs: number;
-}
 
 const SIZES: Record<Mode, Sizes> = {
   quick: {
@@ -74,34 +59,6 @@ const SIZES: Record<Mode, Sizes> = {
 
 /** Time the SLA scenario leaves for what follows it (growth and funnel), so each gets a share. */
 const SLA_RESERVE_MS: Record<Mode, number> = { quick: 10_000, full: 300_000 };
-export interface BenchResults {
-  mode: Mode;
-  command: string;
-  startedAt: string;
-  finishedAt?: string;
-  durationSeconds?: number;
-  machine: MachineInfo;
-  settings: {
-    concurrency: number;
-    reps: number;
-    budgetMinutes: number;
-    temporalDb: 'file' | 'memory';
-    /** The dev server's per-run signal cap when lowered with --max-signals-per-run. */
-    maxSignalsPerRun?: number;
-    sizes: Sizes;
-    scenarios: ScenarioName[];
-  };
-  intake?: IntakeResult & { projectionLag: Awaited<ReturnType<typeof projectionLag>> };
-  decision?: DecisionResult;
-  storm?: StormResult;
-  sla?: SlaResult[];
-  scale?: { samples: ScaleSample[]; growth?: GrowthResult; note?: string };
-  funnel?: FunnelResult;
-  profiles?: ProfileSummary[];
-  /** Processes the bench started that died during the run, with the last lines of their logs. */
-  deaths?: string[];
-  notes: string[];
-}
 
 function options() {
   const { values } = parseArgs({

@@ -1,0 +1,59 @@
+import type { Mode } from './lib/context';
+import type { MachineInfo } from './lib/environment';
+import type { ProfileSummary } from './profile-summary';
+import type { DecisionResult } from './scenarios/decision';
+import type { FunnelResult } from './scenarios/funnel';
+import type { IntakeResult } from './scenarios/intake';
+import type { GrowthResult, projectionLag, ScaleSample } from './scenarios/scale';
+import type { SlaResult } from './scenarios/sla-timers';
+import type { StormResult } from './scenarios/storm';
+
+/*
+ * What a run writes to bench/results/<date>[-quick].json, shared by the runner (run.ts) and the reports
+ * (report.ts, median.ts), so none of them imports another.
+ */
+
+/** `plaintext` is not a scenario of its own: intake and decisions also run against Leadflow with encryption off. */
+export const scenarioNames = ['intake', 'decision', 'storm', 'sla', 'scale', 'funnel', 'plaintext'] as const;
+export type ScenarioName = (typeof scenarioNames)[number];
+
+export interface Sizes {
+  intake: number;
+  decision: number;
+  storm: number;
+  sla: { size: number; spreadMs: number; drainMs: number }[];
+  scaleTargets: number[];
+  funnelEvents: number;
+  funnelCalls: number;
+  /** Time kept for the funnel scenario when the growth phase decides how long it may run. */
+  funnelReserveMs: number;
+}
+
+export interface BenchResults {
+  mode: Mode;
+  command: string;
+  startedAt: string;
+  finishedAt?: string;
+  durationSeconds?: number;
+  machine: MachineInfo;
+  settings: {
+    concurrency: number;
+    reps: number;
+    budgetMinutes: number;
+    temporalDb: 'file' | 'memory';
+    /** The dev server's per-run signal cap when lowered with --max-signals-per-run. */
+    maxSignalsPerRun?: number;
+    sizes: Sizes;
+    scenarios: ScenarioName[];
+  };
+  intake?: IntakeResult & { projectionLag: Awaited<ReturnType<typeof projectionLag>> };
+  decision?: DecisionResult;
+  storm?: StormResult;
+  sla?: SlaResult[];
+  scale?: { samples: ScaleSample[]; growth?: GrowthResult; note?: string };
+  funnel?: FunnelResult;
+  profiles?: ProfileSummary[];
+  /** Processes the bench started that died during the run, with the last lines of their logs. */
+  deaths?: string[];
+  notes: string[];
+}

@@ -53,25 +53,24 @@ export function ratioTable(r: BenchResults): string {
  * (the bench's plaintext pair), each beside the same floor in the same repetitions. Empty without it.
  */
 export function encryptionTable(r: BenchResults): string {
-  const rows: string[] = [];
-  const row = (scenario: string, metric: string, on: number, off: number, floor: number, onFloor: number, offFloor: number, cost: number, digits = 1): string =>
-    `| ${scenario} | ${metric} | ${fmt(on, digits)} | ${fmt(off, digits)} | ${fmt(floor, digits)} | ${x(onFloor)} | ${x(offFloor)} | ${x(cost)} |`;
+  type Result = NonNullable<BenchResults['intake'] | BenchResults['decision']>;
+  type Metric = { label: string; side: 'perSecond' | 'p50Ms' | 'p99Ms'; ratio: 'perSecond' | 'p50' | 'p99' };
+  const perSecond: Metric = { label: 'throughput /s', side: 'perSecond', ratio: 'perSecond' };
+  const p50: Metric = { label: 'p50 latency ms', side: 'p50Ms', ratio: 'p50' };
+  const p99: Metric = { label: 'p99 latency ms', side: 'p99Ms', ratio: 'p99' };
+  const rowsOf = (name: string, result: Result | undefined, metrics: Metric[]): string[] => {
+    const off = result?.plaintext;
+    if (!result || !off || !result.encryptionCost) return [];
+    return metrics.map(
+      (m, k) =>
+        `| ${k === 0 ? `${name} (${result.count}/rep)` : ''} | ${m.label} | ${fmt(result.leadflow[m.side])} | ${fmt(off[m.side])} | ${fmt(result.floor[m.side])} | ` +
+        `${x(result.ratio[m.ratio])} | ${x(off.ratio[m.ratio])} | ${x(result.encryptionCost![m.ratio])} | ${x(result.encryptionCostPaired?.[m.ratio])} ` +
+        `(${result.reps.map((p) => x(p.encryptionCost?.[m.ratio])).join(', ')}) |`,
+    );
+  };
   const i = r.intake;
-  if (i?.plaintext && i.encryptionCost) {
-    rows.push(
-      row(`1. intake (${i.count}/rep)`, 'throughput /s', i.leadflow.perSecond, i.plaintext.perSecond, i.floor.perSecond, i.ratio.perSecond, i.plaintext.ratio.perSecond, i.encryptionCost.perSecond),
-      row('', 'p50 latency ms', i.leadflow.p50Ms, i.plaintext.p50Ms, i.floor.p50Ms, i.ratio.p50, i.plaintext.ratio.p50, i.encryptionCost.p50),
-      row('', 'p99 latency ms', i.leadflow.p99Ms, i.plaintext.p99Ms, i.floor.p99Ms, i.ratio.p99, i.plaintext.ratio.p99, i.encryptionCost.p99),
-    );
-  }
   const d = r.decision;
-  if (d?.plaintext && d.encryptionCost) {
-    rows.push(
-      row(`2. decision (${d.count}/rep)`, 'p50 latency ms', d.leadflow.p50Ms, d.plaintext.p50Ms, d.floor.p50Ms, d.ratio.p50, d.plaintext.ratio.p50, d.encryptionCost.p50),
-      row('', 'p99 latency ms', d.leadflow.p99Ms, d.plaintext.p99Ms, d.floor.p99Ms, d.ratio.p99, d.plaintext.ratio.p99, d.encryptionCost.p99),
-      row('', 'throughput /s', d.leadflow.perSecond, d.plaintext.perSecond, d.floor.perSecond, d.ratio.perSecond, d.plaintext.ratio.perSecond, d.encryptionCost.perSecond),
-    );
-  }
+  const rows = [...rowsOf('1. intake', i, [perSecond, p50, p99]), ...rowsOf('2. decision', d, [p50, p99, perSecond])];
   if (rows.length === 0) return '';
   const cpu = (label: string, k: 'worker' | 'api' | 'temporal' | 'postgres'): string | undefined => {
     const parts = [
@@ -81,15 +80,16 @@ export function encryptionTable(r: BenchResults): string {
     return parts.length ? `${label} ${parts.join('; ')}` : undefined;
   };
   const cpuLines = [cpu('lead worker', 'worker'), cpu('API', 'api'), cpu('Temporal dev server', 'temporal'), cpu('PostgreSQL backends', 'postgres')].filter((l) => l !== undefined);
-  const perRep = (result: NonNullable<BenchResults['intake'] | BenchResults['decision']>, pick: (f: { perSecond: number; p50Ms: number }) => number): string =>
+  const perRep = (result: Result, pick: (f: { perSecond: number; p50Ms: number }) => number): string =>
     result.reps.map((p) => (p.plaintext ? `${fmt(pick(p.leadflow))} / ${fmt(pick(p.plaintext))}` : 'n/a')).join(', ');
   return [
     `Encryption cost (medians of ${r.settings.reps} repetitions): "on" is Leadflow as production runs it, every Temporal payload AES-256-GCM encrypted with its lead's key and failure text encoded; ` +
       '"off" is the same worker and API factories with Temporal\'s default data converter (bench/plaintext-worker.ts, bench/plaintext-api.ts: no payload codec, failure text in clear). ' +
-      'Both seal the personal fields of lead_events, so each lead gets its data key either way. The three sides take turns in each repetition, on the same server and database.',
+      'Both seal the personal fields of lead_events, so each lead gets its data key either way. The three sides take turns in each repetition, on the same server and database. ' +
+      '"on ÷ off" divides the medians; "paired" is the median of each repetition\'s own on ÷ off (each in brackets), which load changing between repetitions moves less.',
     '',
-    '| scenario | metric | encryption on | encryption off | floor | on ÷ floor | off ÷ floor | on ÷ off |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | metric | encryption on | encryption off | floor | on ÷ floor | off ÷ floor | on ÷ off | on ÷ off paired (each repetition) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
     ...(cpuLines.length ? [`CPU ms (medians over the repetitions): ${cpuLines.join('. ')}.`, ''] : []),

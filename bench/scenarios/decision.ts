@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { runClosedLoop, waitFor, type LoadResult } from '../lib/load';
 import { mqlForm, type BenchContext } from '../lib/context';
 import { FLOOR_TASK_QUEUE, floorNoopUpdate } from '../workflows/floor.workflows';
-import { encryptionOf, figures, measured, pairSummary, sideOrder, type PairRep, type PairResult, type Side } from './intake';
+import { encryptionOf, figures, measured, pairSummary, ratios, sideOrder, type PairRep, type PairResult, type Side } from './intake';
 
 export interface DecisionResult extends PairResult {
   /** Decided leads whose `leads` row showed the new stage when read right after the answer. */
@@ -129,6 +129,7 @@ export async function runDecisions(
       cpuPerOp: { leadflow: leadflow.cpu, floor: floor.cpu, ...(plaintext ? { plaintext: plaintext.cpu } : {}) },
       order,
     };
+    if (r.plaintext) r.encryptionCost = ratios(r.leadflow, r.plaintext);
     reps.push(r);
     ctx.say(
       `decisions rep ${rep + 1}/${ctx.reps}: Leadflow p50 ${r.leadflow.p50Ms} ms p99 ${r.leadflow.p99Ms} ms (${r.leadflow.errors} errors)` +

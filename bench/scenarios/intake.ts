@@ -35,6 +35,8 @@ export interface PairRep {
   plaintextSettleMs?: number;
   /** The order the sides ran in. */
   order?: Side[];
+  /** Leadflow ÷ Leadflow with encryption off in this repetition (the two ran back to back or one side apart). */
+  encryptionCost?: Ratios;
 }
 
 export interface SideFigures {
@@ -65,6 +67,11 @@ export interface PairResult {
   plaintext?: SideFigures & { ratio: Ratios };
   /** What encryption costs: Leadflow (on) ÷ Leadflow with encryption off, medians over the same repetitions. */
   encryptionCost?: Ratios;
+  /**
+   * The same, paired: the median of each repetition's on ÷ off. Less moved by load that changes between
+   * repetitions (the two sides of a pair run minutes apart at most); the spread is in `reps`.
+   */
+  encryptionCostPaired?: Ratios;
 }
 
 export function figures(r: LoadResult): LoadFigures {
@@ -80,7 +87,7 @@ export function figures(r: LoadResult): LoadFigures {
   };
 }
 
-function ratios(a: SideFigures, b: SideFigures): Ratios {
+export function ratios(a: SideFigures, b: SideFigures): Ratios {
   return { perSecond: round(a.perSecond / b.perSecond, 3), p50: round(a.p50Ms / b.p50Ms, 2), p99: round(a.p99Ms / b.p99Ms, 2) };
 }
 
@@ -103,6 +110,8 @@ export function pairSummary(count: number, concurrency: number, reps: PairRep[])
   const floor = med('floor');
   const plaintext = reps.some((r) => r.plaintext) ? med('plaintext') : undefined;
   const [cpuL, cpuF, cpuP] = [cpuMed('leadflow'), cpuMed('floor'), cpuMed('plaintext')];
+  const paired = reps.map((r) => r.encryptionCost).filter((c): c is Ratios => c !== undefined);
+  const pairedMedian = (k: keyof Ratios): number => round(median(paired.map((c) => c[k])), k === 'perSecond' ? 3 : 2);
   return {
     count,
     concurrency,
@@ -112,6 +121,7 @@ export function pairSummary(count: number, concurrency: number, reps: PairRep[])
     floor,
     ratio: ratios(leadflow, floor),
     ...(plaintext ? { plaintext: { ...plaintext, ratio: ratios(plaintext, floor) }, encryptionCost: ratios(leadflow, plaintext) } : {}),
+    ...(paired.length ? { encryptionCostPaired: { perSecond: pairedMedian('perSecond'), p50: pairedMedian('p50'), p99: pairedMedian('p99') } } : {}),
   };
 }
 
@@ -257,6 +267,7 @@ export async function runIntake(ctx: BenchContext, count: number, maxMsPerSide: 
       ...(settleMs.plaintext !== undefined ? { plaintextSettleMs: settleMs.plaintext } : {}),
       order,
     };
+    if (r.plaintext) r.encryptionCost = ratios(r.leadflow, r.plaintext);
     reps.push(r);
     ctx.say(
       `intake rep ${rep + 1}/${ctx.reps}: Leadflow ${r.leadflow.perSecond} leads/s p50 ${r.leadflow.p50Ms} ms p99 ${r.leadflow.p99Ms} ms (${r.leadflow.errors} errors)` +

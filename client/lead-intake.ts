@@ -2,7 +2,7 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { LeadPolicy } from '../domain/lead-policy';
 import type { LeadState } from '../domain/lead-state';
 import { leadWorkflow } from '../workflows';
-import { LEAD_TASK_QUEUE, submitFormUpdate, type FillFormInput, type FormAnswer } from '../workflows/lead.messages';
+import { LEAD_TASK_QUEUE, LEAD_WORKFLOW_TASK_TIMEOUT, submitFormUpdate, type FillFormInput, type FormAnswer } from '../workflows/lead.messages';
 import { workflowIdForLead } from './lead-id';
 
 export interface SubmitFormOptions {
@@ -41,6 +41,7 @@ export async function submitForm(
   const start = new WithStartWorkflowOperation(leadWorkflow, {
     workflowId: workflowIdForLead(leadId),
     taskQueue,
+    workflowTaskTimeout: LEAD_WORKFLOW_TASK_TIMEOUT,
     args: [{ leadId, policy, ...(options.snapshot ? { snapshot: options.snapshot } : {}) }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',

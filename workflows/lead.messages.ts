@@ -23,6 +23,14 @@ import type { LeadState } from '../domain/lead-state';
 
 export const LEAD_TASK_QUEUE = 'leads';
 export const LEAD_WORKFLOW_TYPE = 'leadWorkflow';
+/**
+ * How long one workflow task of a lead may run before Temporal gives it to another attempt (the SDK's
+ * default is 10 s). A lead flooded with signals faster than it can continue-as-new has a long run to
+ * replay and a large activation to process: on a loaded worker that took 13-16 s, so every attempt
+ * expired and was retried from scratch, and the lead never caught up. A longer bound lets the task
+ * finish; it only delays the retry of a task whose worker died mid-task.
+ */
+export const LEAD_WORKFLOW_TASK_TIMEOUT = '1 minute';
 
 export interface LeadWorkflowInput {
   leadId: string;

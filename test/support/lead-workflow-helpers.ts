@@ -5,7 +5,7 @@ import type { LeadNotification } from '../../activities';
 import type { LeadEvent, LeadEventType } from '../../domain/lead-events';
 import { defaultLeadPolicy, type LeadPolicy } from '../../domain/lead-policy';
 import type { LeadState } from '../../domain/lead-state';
-import { LEAD_TASK_QUEUE, leadStateQuery, submitFormUpdate, type FillFormInput } from '../../workflows/lead.messages';
+import { LEAD_TASK_QUEUE, LEAD_WORKFLOW_TASK_TIMEOUT, leadStateQuery, submitFormUpdate, type FillFormInput } from '../../workflows/lead.messages';
 import { leadWorkflow } from '../../workflows/lead.workflow';
 import type { Recorder } from './temporal-env';
 import { testLeadId } from './encryption';
@@ -67,6 +67,7 @@ export async function startLead(
   const handle = await env.client.workflow.start(leadWorkflow, {
     taskQueue: LEAD_TASK_QUEUE,
     workflowId: leadId,
+    workflowTaskTimeout: LEAD_WORKFLOW_TASK_TIMEOUT,
     args: [{ leadId, policy }],
   });
   return { leadId, handle };

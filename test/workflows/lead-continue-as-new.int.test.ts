@@ -104,6 +104,8 @@ async function caughtUp(handle: StartedLeadHandle, recorder: Recorder, leadId: s
 
 interface Run {
   runId: string;
+  /** The run's workflow task timeout in seconds, from its WorkflowExecutionStarted event. */
+  taskTimeoutSeconds: number;
   length: number;
   signals: number;
   lastEvent: string;
@@ -128,6 +130,7 @@ async function runsOf(handle: StartedLeadHandle): Promise<Run[]> {
     }
     runs.push({
       runId,
+      taskTimeoutSeconds: Number(history[0]?.workflowExecutionStartedEventAttributes?.workflowTaskTimeout?.seconds ?? 0),
       length: history.length,
       signals: history.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).length,
       lastEvent: EventType[history.at(-1)?.eventType ?? 0] ?? '?',
@@ -174,11 +177,21 @@ async function expectEverySignalHandled(
   expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
   expect(state.seq).toBe(events.length);
 
-  // Every signal is in exactly one run's history, and the last run of the chain is the open one.
-  const runs = await runsOf(handle);
+  // Every signal is in exactly one run's history, and the last run of the chain is the open one. The
+  // lead may still continue-as-new once after folding the last signal (its run reached the cap): read
+  // the chain again until it ends in the open run with no workflow task in progress.
+  const busy = ['EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', 'EVENT_TYPE_WORKFLOW_TASK_STARTED'];
+  let runs: Run[] = [];
+  let openRunId = '';
+  for (let i = 0; i < 60; i++) {
+    runs = await runsOf(handle);
+    openRunId = (await handle.describe()).runId;
+    if (openRunId === runs.at(-1)!.runId && !busy.includes(runs.at(-1)!.lastEvent)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
   console.log(`runs: ${JSON.stringify(runs.map((r) => [r.runId.slice(0, 8), r.length, r.signals, r.lastEvent]))}`);
   expect(runs.reduce((n, r) => n + r.signals, 0)).toBe(TOTAL);
-  expect((await handle.describe()).runId).toBe(runs.at(-1)!.runId);
+  expect(openRunId).toBe(runs.at(-1)!.runId);
   return runs;
 }
 
@@ -220,6 +233,8 @@ test(
       const elapsedMs = Date.now() - started;
 
       const runs = await expectEverySignalHandled(handle, recorder, leadId, state, initial, sent);
+      // Every run keeps the lead's longer workflow task timeout across continue-as-new.
+      expect(runs.map((r) => r.taskTimeoutSeconds)).toEqual(runs.map(() => 60));
       console.log(`paced: ${elapsedMs} ms, runs [events, signals]: ${JSON.stringify(runs.map((r) => [r.length, r.signals]))}`);
       expect(runs.length).toBeGreaterThanOrEqual(Math.ceil(TOTAL / policy.maxHistoryEvents));
       // Lists the offending runs if any history outgrew the cap.

@@ -619,6 +619,7 @@ function recycle(
     needsDataRepair: extra.needsDataRepair ?? false,
     ...(extra.bantGaps ? { bantGaps: extra.bantGaps } : {}),
     coolOffUntil: addDays(draft.nowIso, policy.recycleCoolOffDays),
+    ...(policy.nurtureTracks?.[reason] !== undefined ? { nurtureTrack: policy.nurtureTracks[reason] } : {}),
   });
 }
 

@@ -145,6 +145,8 @@ export type LeadRecycled = EventBase<
     needsDataRepair: boolean;
     bantGaps?: BantCriterion[];
     coolOffUntil: string;
+    /** The nurture track the policy maps the reason to (absent when it maps none). */
+    nurtureTrack?: string;
   }
 >;
 export type LeadWon = EventBase<'LeadWon', { rep: string }>;

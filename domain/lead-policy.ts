@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recycleReasons } from './lead-events';
 
 /**
  * Every number and rule the lifecycle uses lives here, so the MQL threshold, the routing and the SLA
@@ -181,6 +182,11 @@ export const leadPolicySchema = z
     }),
     /** A recycled lead cannot become an MQL again before this many days have passed. */
     recycleCoolOffDays: z.number().min(0).max(3650),
+    /**
+     * The nurture track (marketing automation's sequence) each recycle reason sends the person to; it is
+     * recorded on LeadRecycled and published with `lead.recycled`. A reason without one has no track.
+     */
+    nurtureTracks: z.partialRecord(z.enum(recycleReasons), name).default({}),
     calendars: z.record(name, businessCalendarSchema).default({}),
     routing: z.strictObject({
       /** `round_robin` (durable position per pool) or `least_loaded` (fewest open MQL + SAL). */

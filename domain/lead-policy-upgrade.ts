@@ -33,7 +33,7 @@ export function upgradeRecordedPolicy(input: LeadPolicy | LeadPolicyInput): Lead
       sal: slaWindow(p.sla.sal),
     },
     calendars: (p.calendars ?? {}) as LeadPolicy['calendars'],
-    nurtureTracks: (p.nurtureTracks ?? {}) as LeadPolicy['nurtureTracks'],
+    nurtureTracks: (p.nurtureTracks ?? {}),
     routing: {
       strategy: 'round_robin',
       territories: {},

@@ -6,6 +6,7 @@ import * as m20261123T1000 from './20261123T1000-create-routing-state';
 import * as m20261125T0900 from './20261125T0900-create-policy-versions';
 import * as m20261126T0900 from './20261126T0900-add-routing-last-owner';
 import * as m20261202T0900 from './20261202T0900-protect-personal-data';
+import * as m20261202T1200 from './20261202T1200-add-lead-event-global-position';
 
 /**
  * Every migration, listed explicitly (no directory scanning) so a compiled build or a bundle finds
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '20261125T0900-create-policy-versions': m20261125T0900,
   '20261126T0900-add-routing-last-owner': m20261126T0900,
   '20261202T0900-protect-personal-data': m20261202T0900,
+  '20261202T1200-add-lead-event-global-position': m20261202T1200,
 };

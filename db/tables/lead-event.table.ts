@@ -12,6 +12,10 @@ export interface LeadEventTable {
   occurredAt: ColumnType<Date, string, never>;
   recordedAt: ColumnType<Date, string | undefined, never>;
   workflowRunId: string;
+  /** Global order of the outbox (see the migration 20261202T1200): read with `txId`, never alone. */
+  globalPosition: ColumnType<string, never, never>;
+  /** The writing transaction (xid8, as text). */
+  txId: ColumnType<string, never, never>;
 }
 
 export type LeadEventRow = Selectable<LeadEventTable>;

@@ -89,7 +89,7 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
         select table_name, count(*)::int as n from information_schema.columns
         where table_schema = 'public' and table_name in ('lead_events', 'leads') group by table_name order by table_name`.execute(db);
       expect(columns.rows).toEqual([
-        { tableName: 'lead_events', n: 8 },
+        { tableName: 'lead_events', n: 10 },
         { tableName: 'leads', n: 32 },
       ]);
 

@@ -3,6 +3,7 @@ import type { ZodObject, ZodType } from 'zod';
 import { CODEC_OPENAPI_TAG, registerCodecOpenApi } from './routes/codec.routes';
 import { DOCS_ASSETS_PATH } from './routes/docs.routes';
 import { registerErasureOpenApi } from './routes/erasure.routes';
+import { registerEventsOpenApi } from './routes/events.routes';
 import { registerPersonalDataOpenApi } from './routes/personal-data.routes';
 import { POLICY_VALIDATE_PATH } from './routes/policy.routes';
 import {
@@ -159,6 +160,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
 
   for (const route of routes()) registry.registerPath(route);
   registerErasureOpenApi(registry);
+  registerEventsOpenApi(registry);
   registerPersonalDataOpenApi(registry);
   registerCodecOpenApi(registry);
 
@@ -177,6 +179,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       { name: 'reads', description: 'Leads, their history, lists and score explanations (scope `read`).' },
       { name: 'policy', description: 'The lead policy: the active one (scope `read`) and checking a candidate (scope `admin`).' },
       { name: 'reports', description: 'Funnel, SLA, velocity, rejection, calibration and recycling reports (scope `read`).' },
+      { name: 'events', description: 'The public lead events: the catalogue (`webhooks`), and paging through them (scope `read`).' },
       { name: 'privacy', description: 'Erasure (art. 17) and access (art. 15) requests about the person behind a lead (scope `admin`).' },
       { name: 'operations', description: 'Probes, metrics and this documentation.' },
       CODEC_OPENAPI_TAG,

@@ -4,6 +4,7 @@ import { registerContactAttemptRoutes } from './contact-attempts.routes';
 import { registerDecisionRoutes } from './decisions.routes';
 import { registerEngagementRoutes } from './engagements.routes';
 import { registerErasureRoutes } from './erasure.routes';
+import { registerEventRoutes } from './events.routes';
 import { registerIntakeRoutes } from './intake.routes';
 import { registerLeadReadRoutes } from './lead-reads.routes';
 import { registerLeadScoreRoutes } from './lead-score.routes';
@@ -21,6 +22,7 @@ export function registerLeadRoutes(app: Express, deps: AppDeps): void {
   registerLeadReadRoutes(app, deps);
   registerLeadScoreRoutes(app, deps);
   registerErasureRoutes(app, deps);
+  registerEventRoutes(app, deps);
   registerPersonalDataRoutes(app, deps);
   registerReportRoutes(app, deps);
 }

@@ -57,6 +57,7 @@ const routes: RouteCase[] = [
   { method: 'get', path: '/v1/leads/{leadId}', scope: 'read' },
   { method: 'get', path: '/v1/leads/{leadId}/history', scope: 'read' },
   { method: 'get', path: '/v1/leads/{leadId}/score', scope: 'read' },
+  { method: 'get', path: '/v1/events', scope: 'read' },
   { method: 'get', path: '/v1/policy', scope: 'read' },
   { method: 'post', path: '/v1/policy/validate', scope: 'admin', body: defaultLeadPolicyInput },
   { method: 'get', path: '/v1/leads/{leadId}/personal-data', scope: 'admin' },

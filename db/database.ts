@@ -6,6 +6,8 @@ import type { LeadTable } from './tables/lead.table';
 import type { PolicyVersionTable } from './tables/policy-version.table';
 import type { RoutingAssignmentTable } from './tables/routing-assignment.table';
 import type { RoutingPositionTable } from './tables/routing-position.table';
+import type { WebhookDeliveryTable } from './tables/webhook-delivery.table';
+import type { WebhookEndpointTable } from './tables/webhook-endpoint.table';
 
 /** Kysely's view of the schema, in camelCase (CamelCasePlugin maps to the snake_case columns). */
 export interface Database {
@@ -17,4 +19,6 @@ export interface Database {
   policyVersions: PolicyVersionTable;
   dataKeys: DataKeyTable;
   leadErasures: LeadErasureTable;
+  webhookEndpoints: WebhookEndpointTable;
+  webhookDeliveries: WebhookDeliveryTable;
 }

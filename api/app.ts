@@ -8,6 +8,8 @@ import { registerDashboardRoutes } from './routes/dashboard.routes';
 import { registerHealthRoutes } from './routes/health.routes';
 import { registerLeadRoutes } from './routes/leads.routes';
 import { POLICY_DOCUMENT_TYPES, registerPolicyRoutes, takesPolicyDocument } from './routes/policy.routes';
+import { registerWebhookDeliveryRoutes } from './routes/webhook-deliveries.routes';
+import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.routes';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -81,6 +83,8 @@ export function createApp(deps: AppDeps): Express {
   registerHealthRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerLeadRoutes(app, deps);
+  registerWebhookEndpointRoutes(app, deps);
+  registerWebhookDeliveryRoutes(app, deps);
   registerDashboardRoutes(app);
   registerCodecRoutes(app, deps);
 

@@ -6,6 +6,8 @@ import { registerErasureOpenApi } from './routes/erasure.routes';
 import { registerEventsOpenApi } from './routes/events.routes';
 import { registerPersonalDataOpenApi } from './routes/personal-data.routes';
 import { POLICY_VALIDATE_PATH } from './routes/policy.routes';
+import { registerWebhookDeliveryOpenApi } from './routes/webhook-deliveries.routes';
+import { registerWebhookEndpointOpenApi, WEBHOOK_ENDPOINTS_OPENAPI_TAG } from './routes/webhook-endpoints.routes';
 import {
   AcceptBody,
   CloseBody,
@@ -163,6 +165,8 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   registerEventsOpenApi(registry);
   registerPersonalDataOpenApi(registry);
   registerCodecOpenApi(registry);
+  registerWebhookEndpointOpenApi(registry);
+  registerWebhookDeliveryOpenApi(registry);
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -183,6 +187,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       { name: 'privacy', description: 'Erasure (art. 17) and access (art. 15) requests about the person behind a lead (scope `admin`).' },
       { name: 'operations', description: 'Probes, metrics and this documentation.' },
       CODEC_OPENAPI_TAG,
+      WEBHOOK_ENDPOINTS_OPENAPI_TAG,
     ],
   });
 }

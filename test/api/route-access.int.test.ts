@@ -18,6 +18,9 @@ let app: Express;
 let leadId: string;
 /** The erasure route erases its lead: it gets one of its own. */
 let erasableLeadId: string;
+/** A webhook endpoint for the /v1/webhook-endpoints/{id} routes, and one for DELETE to delete. */
+let endpointId: string;
+let deletableEndpointId: string;
 
 beforeAll(async () => {
   t = await startApiTestbed();
@@ -26,12 +29,16 @@ beforeAll(async () => {
   leadId = res.body.leadId;
   const erasable = await request(app).post('/v1/leads').set(bearer(testKeys.intake)).send(mqlForm('erasable@routes.example'));
   erasableLeadId = erasable.body.leadId;
+  // Port 9 (discard) is refused at once: the test delivery answers quickly, undelivered.
+  const endpoint = { url: 'http://127.0.0.1:9/route-access', eventTypes: ['lead.mql'] };
+  endpointId = (await request(app).post('/v1/webhook-endpoints').set(bearer(testKeys.admin)).send(endpoint)).body.id;
+  deletableEndpointId = (await request(app).post('/v1/webhook-endpoints').set(bearer(testKeys.admin)).send(endpoint)).body.id;
 });
 afterAll(async () => {
   await t?.close();
 });
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 interface RouteCase {
   method: Method;
   /** As in the OpenAPI document. */
@@ -42,6 +49,8 @@ interface RouteCase {
   bodyLimitMb?: number;
   /** Calls it on the lead of its own (the erasure), not the one the other routes share. */
   ownLead?: true;
+  /** Calls it on the webhook endpoint of its own (DELETE), not the one the other routes share. */
+  ownEndpoint?: true;
 }
 
 const routes: RouteCase[] = [
@@ -68,11 +77,23 @@ const routes: RouteCase[] = [
   ...['funnel', 'sla', 'velocity', 'rejections', 'calibration', 'recycling'].map((name): RouteCase => ({ method: 'get', path: `/v1/reports/${name}`, scope: 'read' })),
   { method: 'post', path: '/codec/decode', scope: 'codec', body: { payloads: [] }, bodyLimitMb: 4 },
   { method: 'post', path: '/codec/encode', scope: 'codec', body: { payloads: [] }, bodyLimitMb: 4 },
+  { method: 'post', path: '/v1/webhook-endpoints', scope: 'admin', body: { url: 'https://crm.example/hooks/leadflow', eventTypes: ['lead.won'] } },
+  { method: 'get', path: '/v1/webhook-endpoints', scope: 'admin' },
+  { method: 'get', path: '/v1/webhook-endpoints/{id}', scope: 'admin' },
+  { method: 'patch', path: '/v1/webhook-endpoints/{id}', scope: 'admin', body: { description: 'route access' } },
+  { method: 'post', path: '/v1/webhook-endpoints/{id}/rotate-secret', scope: 'admin' },
+  { method: 'post', path: '/v1/webhook-endpoints/{id}/test', scope: 'admin' },
+  { method: 'get', path: '/v1/webhook-endpoints/{id}/deliveries', scope: 'admin' },
+  { method: 'delete', path: '/v1/webhook-endpoints/{id}', scope: 'admin', ownEndpoint: true },
 ];
 
+const urlOf = (route: RouteCase): string =>
+  route.path
+    .replace('{leadId}', route.ownLead ? erasableLeadId : leadId)
+    .replace('{id}', route.ownEndpoint ? deletableEndpointId : endpointId);
+
 const call = (app: Parameters<typeof request>[0], route: RouteCase, headers: Record<string, string>) => {
-  const url = route.path.replace('{leadId}', route.ownLead ? erasableLeadId : leadId);
-  const req = route.method === 'get' ? request(app).get(url) : request(app).post(url);
+  const req = request(app)[route.method](urlOf(route));
   req.set(headers);
   return route.body ? req.send(route.body) : req;
 };
@@ -80,7 +101,7 @@ const call = (app: Parameters<typeof request>[0], route: RouteCase, headers: Rec
 test('the table covers every secured operation of the OpenAPI document, with its scope', () => {
   const doc = buildOpenApiDocument();
   const secured = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
-    (['get', 'post'] as const)
+    (['get', 'post', 'patch', 'delete'] as const)
       .filter((m) => (item[m]?.security ?? []).length > 0)
       .map((m) => `${m} ${path} ${JSON.stringify(item[m]!.security![0])}`),
   );
@@ -112,14 +133,14 @@ describe.each(routes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as co
     }
   });
 
-  if (route.method === 'post') {
+  if (route.method === 'post' || route.method === 'patch') {
     const limitMb = route.bodyLimitMb ?? 1;
     test(`415 for text/plain and 413 for a body over ${limitMb} MB`, async () => {
-      const url = route.path.replace('{leadId}', leadId);
-      const text = await request(app).post(url).set(bearer(ownScope[route.scope])).set('Content-Type', 'text/plain').send('hello');
+      // Refused before any handler runs, so the erasure's own lead is safe here too.
+      const url = urlOf(route);
+      const text = await request(app)[route.method](url).set(bearer(ownScope[route.scope])).set('Content-Type', 'text/plain').send('hello');
       expect(text.status).toBe(415);
-      const huge = await request(app)
-        .post(url)
+      const huge = await request(app)[route.method](url)
         .set(bearer(ownScope[route.scope]))
         .send({ ...route.body, padding: 'x'.repeat(limitMb * 1024 * 1024 + 50_000) });
       expect(huge.status).toBe(413);

@@ -3,6 +3,7 @@ import { createErasureActivities, type ErasureDeps } from './erasure.activities'
 import { createNotifyActivities, type NotifyConfig } from './notify.activities';
 import { createProjectionActivities, type EventSink } from './projection.activities';
 import { createRoutingActivities, type RoutingStore } from './routing.activities';
+import { createWebhookDeliveryActivities, type WebhookDeliveryDeps } from './webhook-delivery.activities';
 
 export interface ActivityDeps {
   notify: NotifyConfig;
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   policy?: LeadPolicy;
   /** Database, keys and client for erasures; absent in tests of the lead workflow alone. */
   erasure?: ErasureDeps;
+  /** Database and keys for webhook delivery; absent in tests of the lead workflow alone. */
+  webhooks?: WebhookDeliveryDeps;
 }
 
 /** One factory, dependencies in; the workflow sees only `LeadActivities`, the type of what it returns. */
@@ -22,12 +25,14 @@ export function createActivities(deps: ActivityDeps) {
     ...createRoutingActivities(deps.routingStore, deps.policy),
     ...createNotifyActivities(deps.notify),
     ...createErasureActivities(deps.erasure),
+    ...createWebhookDeliveryActivities(deps.webhooks),
   };
 }
 
 export type LeadActivities = ReturnType<typeof createActivities>;
 export type { LeadNotification } from './notify.activities';
 export type { ErasureDeps } from './erasure.activities';
+export type { WebhookDeliveryDeps } from './webhook-delivery.activities';
 export type { AssignOwnerInput, LegacyAssignOwnerInput, RoutingStore } from './routing.activities';
 export { memoryRoutingStore } from './routing.activities';
 export { databaseEventSink, type RecordEventsInput, type EventSink } from './projection.activities';

@@ -29,6 +29,8 @@ export interface AppDeps {
    * each); default DEFAULT_ENGAGEMENT_COALESCE_MS.
    */
   engagementCoalesceMs?: number;
+  /** A webhook endpoint whose deliveries keep failing this long is disabled; default 24 h. */
+  webhookDisableAfterMs?: number;
   /** Base URL of the Temporal Web UI, for links to a lead's workflow. */
   temporalUiUrl?: string;
 }

@@ -83,6 +83,27 @@ export function createApiMetrics(db: Db): ApiMetrics {
     },
   });
   new client.Gauge({
+    name: 'leadflow_webhook_endpoints',
+    help: 'Webhook endpoints, enabled or disabled (a disabled one stopped after failing deliveries, or by an operator)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      await refresh();
+      if (!latest) return;
+      this.set({ state: 'enabled' }, latest.endpoints.enabled);
+      this.set({ state: 'disabled' }, latest.endpoints.disabled);
+    },
+  });
+  new client.Gauge({
+    name: 'leadflow_webhook_deliveries_failed_total',
+    help: 'Webhook delivery attempts that failed (each retry counts), over the delivery log',
+    registers: [registry],
+    async collect() {
+      await refresh();
+      if (latest) this.set(latest.failedDeliveries);
+    },
+  });
+  new client.Gauge({
     name: 'leadflow_leads_sla_overdue',
     help: 'Open MQL and SAL leads whose SLA is past due',
     registers: [registry],
@@ -105,10 +126,12 @@ interface LeadCounts {
   byStage: Map<string, number>;
   slaBreaches: number;
   slaOverdue: number;
+  endpoints: { enabled: number; disabled: number };
+  failedDeliveries: number;
 }
 
 async function queryLeadCounts(db: Db): Promise<LeadCounts> {
-  const [stages, breaches, overdue] = await Promise.all([
+  const [stages, breaches, overdue, endpoints, failed] = await Promise.all([
     db
       .selectFrom('leads')
       .select((eb) => ['stage', eb.fn.countAll().as('n')])
@@ -127,11 +150,26 @@ async function queryLeadCounts(db: Db): Promise<LeadCounts> {
       .where('stage', 'in', ['mql', 'sal'])
       .where('slaDueAt', '<', sql<Date>`now()`)
       .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('webhookEndpoints')
+      .select((eb) => ['enabled', eb.fn.countAll().as('n')])
+      .groupBy('enabled')
+      .execute(),
+    db
+      .selectFrom('webhookDeliveries')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('delivered', '=', false)
+      .executeTakeFirstOrThrow(),
   ]);
   return {
     byStage: new Map(stages.map((r) => [r.stage, Number(r.n)])),
     slaBreaches: Number(breaches.n),
     slaOverdue: Number(overdue.n),
+    endpoints: {
+      enabled: Number(endpoints.find((r) => r.enabled)?.n ?? 0),
+      disabled: Number(endpoints.find((r) => !r.enabled)?.n ?? 0),
+    },
+    failedDeliveries: Number(failed.n),
   };
 }
 

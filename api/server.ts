@@ -38,6 +38,7 @@ export async function startApiServer(config: LeadflowConfig, db: Db, client: Cli
     decisionTimeoutMs: config.api.decisionTimeoutMs,
     engagementCoalesceMs: config.api.engagementCoalesceMs,
     temporalUiUrl: config.temporal.uiUrl,
+    webhookDisableAfterMs: config.webhooks.disableAfterMs,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.api.port, (err?: Error) => (err ? reject(err) : resolve(s)));

@@ -19,6 +19,8 @@ const envSchema = z.object({
   /** Where notifications are POSTed (JSON, HMAC-signed); unset = structured log lines. */
   LEADFLOW_NOTIFY_WEBHOOK_URL: z.url().optional(),
   LEADFLOW_NOTIFY_WEBHOOK_SECRET: z.string().min(16).optional(),
+  /** A webhook endpoint whose deliveries keep failing this long is disabled (and says why). */
+  LEADFLOW_WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
   /** Path to a policy file (.json, .yaml or .yml); unset = the built-in default policy. */
   LEADFLOW_POLICY_FILE: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -55,6 +57,8 @@ const envSchema = z.object({
 export interface LeadflowConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   notify: { webhookUrl?: string; webhookSecret?: string };
+  /** Webhook delivery: how long an endpoint may keep failing before it is disabled. */
+  webhooks: { disableAfterMs: number };
   policy: LeadPolicy;
   /** Where the policy came from: the file's path, or `built-in`. */
   policySource: string;
@@ -97,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { devK
   return Object.freeze({
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.LEADFLOW_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
     notify: { webhookUrl: e.LEADFLOW_NOTIFY_WEBHOOK_URL, webhookSecret: e.LEADFLOW_NOTIFY_WEBHOOK_SECRET },
+    webhooks: { disableAfterMs: Math.round(e.LEADFLOW_WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000) },
     policy: e.LEADFLOW_POLICY_FILE ? loadPolicyFile(e.LEADFLOW_POLICY_FILE) : builtInPolicy(),
     policySource: e.LEADFLOW_POLICY_FILE ?? 'built-in',
     database: databaseConfigFromEnv(env),

@@ -43,11 +43,18 @@ export async function readOutbox(db: Db, sealer: PersonalDataSealer, query: Outb
       ${query.leadId !== undefined ? sql`and lead_id = ${query.leadId}` : sql``}
     order by tx_id, global_position
     limit ${query.limit}`.execute(db);
-  if (rows.rows.length === 0) return [];
+  return withPublicEvents(db, sealer, rows.rows);
+}
 
-  // Each lead's view at each of its events: fold the lead's events up to the last one asked for.
+/** Each row as its public event, with the lead's view at that point (its events up to it, folded). */
+async function withPublicEvents(
+  db: Db,
+  sealer: PersonalDataSealer,
+  rows: readonly { leadId: string; seq: number; txId: string; position: string }[],
+): Promise<OutboxEvent[]> {
+  if (rows.length === 0) return [];
   const lastSeq = new Map<string, number>();
-  for (const r of rows.rows) lastSeq.set(r.leadId, Math.max(lastSeq.get(r.leadId) ?? 0, r.seq));
+  for (const r of rows) lastSeq.set(r.leadId, Math.max(lastSeq.get(r.leadId) ?? 0, r.seq));
   const byKey = new Map<string, PublicEvent>();
   await Promise.all(
     [...lastSeq].map(async ([leadId, upTo]) => {
@@ -62,7 +69,7 @@ export async function readOutbox(db: Db, sealer: PersonalDataSealer, query: Outb
       for (const e of publicEventsOf(leadId, events)) byKey.set(`${leadId}#${e.seq}`, e);
     }),
   );
-  return rows.rows.flatMap((r) => {
+  return rows.flatMap((r) => {
     const event = byKey.get(`${r.leadId}#${r.seq}`);
     return event ? [{ cursor: { txId: r.txId, position: r.position }, event }] : [];
   });
@@ -76,4 +83,44 @@ export function encodeOutboxCursor(c: OutboxCursor): string {
 export function decodeOutboxCursor(raw: string): OutboxCursor | undefined {
   const m = /^(\d{1,20})\.(\d{1,19})$/.exec(Buffer.from(raw, 'base64url').toString('utf8'));
   return m ? { txId: m[1]!, position: m[2]! } : undefined;
+}
+
+/** The cursor of the newest event a reader can see now: where an endpoint created now starts. */
+export async function outboxEnd(db: Db): Promise<OutboxCursor | undefined> {
+  const row = await sql<{ txId: string; position: string }>`
+    select tx_id::text as tx_id, global_position::text as position
+    from lead_events
+    where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    order by tx_id desc, global_position desc
+    limit 1`.execute(db);
+  return row.rows[0];
+}
+
+/**
+ * Published events chosen by an operator for redelivery: one event by id, or every event recorded in a
+ * time range (oldest first, at most `limit`), of the given types.
+ */
+export async function readOutboxSelection(
+  db: Db,
+  sealer: PersonalDataSealer,
+  selection: { eventId: string } | { from: string; to: string },
+  types: readonly PublicEventType[],
+  limit: number,
+): Promise<OutboxEvent[]> {
+  const domainTypes = types.map((t) => domainEventOf[t]);
+  let where;
+  if ('eventId' in selection) {
+    const m = /^evt_([0-9a-f]{32})_(\d+)$/.exec(selection.eventId);
+    if (!m) return [];
+    where = sql`lead_id = ${`lead-${m[1]!}`} and seq = ${Number(m[2])}`;
+  } else {
+    where = sql`recorded_at >= ${selection.from}::timestamptz and recorded_at < ${selection.to}::timestamptz`;
+  }
+  const rows = await sql<{ leadId: string; seq: number; txId: string; position: string }>`
+    select lead_id, seq, tx_id::text as tx_id, global_position::text as position
+    from lead_events
+    where type in (${sql.join(domainTypes)}) and tx_id < pg_snapshot_xmin(pg_current_snapshot()) and ${where}
+    order by tx_id, global_position
+    limit ${limit}`.execute(db);
+  return withPublicEvents(db, sealer, rows.rows);
 }

@@ -7,6 +7,7 @@ import type { KeyStore } from '../encryption/key-store';
 import type { Db } from './connection';
 import type { WebhookDeliveryRow } from './tables/webhook-delivery.table';
 import type { WebhookEndpointRow } from './tables/webhook-endpoint.table';
+import { outboxEnd, type OutboxCursor } from './outbox.repository';
 
 /*
  * Webhook endpoints and their delivery log: what /v1/webhook-endpoints manages and what the dispatcher
@@ -71,6 +72,7 @@ export async function createEndpoint(db: Db, keys: KeyStore, input: NewEndpoint)
       enabled: input.enabled ?? true,
       ...(input.enabled === false ? { disabledReason: DISABLED_THROUGH_API_REASON, disabledAt: new Date().toISOString() } : {}),
       ...(await sealSecret(keys, id, secret)),
+      ...(await startCursorColumns(db)),
       source: 'api',
     })
     .returningAll()
@@ -190,7 +192,7 @@ export async function ensureConfiguredEndpoint(db: Db, keys: KeyStore, config: {
   const sealed = await sealSecret(keys, CONFIG_ENDPOINT_ID, configured.secret);
   const inserted = await db
     .insertInto('webhookEndpoints')
-    .values({ id: CONFIG_ENDPOINT_ID, url, eventTypes, description: 'From LEADFLOW_NOTIFY_WEBHOOK_URL', enabled: true, ...sealed, source: 'config' })
+    .values({ id: CONFIG_ENDPOINT_ID, url, eventTypes, description: 'From LEADFLOW_NOTIFY_WEBHOOK_URL', enabled: true, ...sealed, ...(await startCursorColumns(db)), source: 'config' })
     .onConflict((oc) => oc.column('id').doNothing())
     .returningAll()
     .executeTakeFirst();
@@ -321,6 +323,17 @@ async function openSecret(keys: KeyStore, row: Pick<WebhookEndpointRow, 'id' | '
 function inCatalogueOrder(types: readonly PublicEventType[]): PublicEventType[] {
   const wanted = new Set(types);
   return publicEventTypes.filter((t) => wanted.has(t));
+}
+
+/** The outbox cursor an endpoint's deliveries begin after (the newest event at its creation), if any. */
+export async function endpointStartCursor(db: Db, id: string): Promise<OutboxCursor | undefined> {
+  const row = await db.selectFrom('webhookEndpoints').select(['startTxId', 'startPosition']).where('id', '=', id).executeTakeFirst();
+  return row?.startTxId && row.startPosition ? { txId: row.startTxId, position: row.startPosition } : undefined;
+}
+
+async function startCursorColumns(db: Db): Promise<{ startTxId: string | null; startPosition: string | null }> {
+  const end = await outboxEnd(db);
+  return { startTxId: end?.txId ?? null, startPosition: end?.position ?? null };
 }
 
 function toEndpoint(row: WebhookEndpointRow): WebhookEndpoint {

@@ -8,6 +8,8 @@ import { DEFAULT_MAX_CACHED_WORKFLOWS, type LeadflowConfig } from '../config/lea
 import type { Db } from '../db/connection';
 import { savePolicyVersion } from '../db/policy-versions.repository';
 import { databaseRoutingStore } from '../db/routing.repository';
+import { listEndpoints } from '../db/webhook-endpoints.repository';
+import { ensureDispatcher } from '../client/webhook-dispatcher';
 import { keyStoreSealer, leadflowDataConverter, type KeyStore } from '../encryption';
 
 /** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) for production start-up. */
@@ -28,10 +30,11 @@ export async function createLeadWorker(
 ): Promise<Worker> {
   // Leads take this policy at their next cycle: keep it, so their scores stay explainable.
   await savePolicyVersion(db, config.policy);
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const bundleSource = config.production
     ? { workflowBundle: { codePath: requireBundle() } }
     : { workflowsPath: require.resolve('../workflows') };
-  return Worker.create({
+  const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -44,13 +47,26 @@ export async function createLeadWorker(
       eventSink: databaseEventSink(db, keyStoreSealer(keys)),
       routingStore: databaseRoutingStore(db),
       policy: config.policy,
+      webhooks: { db, keys },
       erasure: {
         db,
         keys,
-        client: new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
+        client,
       },
     }),
   });
+  await startWebhookDispatchers(config, db, client);
+  return worker;
+}
+
+/**
+ * Every enabled endpoint's dispatcher is started (or woken): one started while Temporal was away, or
+ * that ended, picks up from its own start cursor.
+ */
+async function startWebhookDispatchers(config: LeadflowConfig, db: Db, client: Client): Promise<void> {
+  for (const endpoint of await listEndpoints(db, { enabled: true })) {
+    await ensureDispatcher({ client, db, taskQueue: config.temporal.taskQueue, endpointId: endpoint.id, disableAfterMs: config.webhooks.disableAfterMs });
+  }
 }
 
 function requireBundle(): string {

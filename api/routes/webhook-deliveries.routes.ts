@@ -3,6 +3,7 @@ import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-ope
 import type { Express } from 'express';
 import { z } from 'zod';
 import { postSignedWebhook, WEBHOOK_TIMEOUT_MS } from '../../client/standard-webhooks';
+import { requestRedelivery } from '../../client/webhook-dispatcher';
 import { endpointSecret, listDeliveryAttempts, recordDeliveryAttempt } from '../../db/webhook-endpoints.repository';
 import { PUBLIC_EVENTS_VERSION, publicEventTypes } from '../../domain/public-events';
 import type { AppDeps } from '../app-deps';
@@ -10,6 +11,7 @@ import { ApiError } from '../errors';
 import { LeadId } from '../schemas';
 import { guard, parse } from './route-support';
 import {
+  DEFAULT_WEBHOOK_DISABLE_AFTER_MS,
   existingEndpoint,
   WEBHOOK_ENDPOINTS_OPENAPI_TAG,
   WEBHOOK_ENDPOINTS_PATH,
@@ -90,11 +92,36 @@ export const WebhookDeliveryPage = z
   })
   .openapi('WebhookDeliveryPage');
 
+/** One event again, or every event recorded in a time range (at most 7 days, at most 1,000 events). */
+export const RedeliverBody = z
+  .union([
+    z.strictObject({ eventId: z.string().regex(/^evt_[0-9a-f]{32}_\d+$/, 'an event id: evt_<lead hash>_<seq>') }),
+    z
+      .strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
+      .refine((r) => Date.parse(r.to) > Date.parse(r.from), { message: '`to` must be after `from`', path: ['to'] })
+      .refine((r) => Date.parse(r.to) - Date.parse(r.from) <= 7 * 86_400_000, { message: 'at most 7 days at a time', path: ['to'] }),
+  ])
+  .openapi('RedeliverRequest', { description: '`{eventId}` for one event, or `{from, to}` for the events recorded in that range.' });
+
 // ---------------------------------------------------------------------------------------------------------
 // The routes
 
 export function registerWebhookDeliveryRoutes(app: Express, deps: AppDeps): void {
   const admin = guard(app, deps, 'admin');
+
+  app.post(`${WEBHOOK_ENDPOINTS_PATH}/:id/redeliver`, ...admin, async (req, res) => {
+    const { id } = parse(WebhookEndpointPathParams, req.params);
+    const selection = parse(RedeliverBody, req.body ?? {});
+    await existingEndpoint(deps, id);
+    await deps.client.withDeadline(Date.now() + deps.decisionTimeoutMs, () =>
+      requestRedelivery(
+        { client: deps.client, db: deps.db, taskQueue: deps.taskQueue, endpointId: id, disableAfterMs: deps.webhookDisableAfterMs ?? DEFAULT_WEBHOOK_DISABLE_AFTER_MS },
+        selection,
+      ),
+    );
+    deps.logger.info({ reqId: req.id, principal: req.principal?.keyId, endpointId: id, selection }, 'webhook redelivery requested');
+    res.status(202).json({ endpointId: id, accepted: true });
+  });
 
   app.post(`${WEBHOOK_ENDPOINTS_PATH}/:id/test`, ...admin, async (req, res) => {
     const { id } = parse(WebhookEndpointPathParams, req.params);
@@ -178,6 +205,28 @@ export function registerWebhookDeliveryOpenApi(registry: OpenAPIRegistry): void 
         404: '`not_found`: no endpoint with this id.',
         413: '`payload_too_large`: the body is larger than 1 MB.',
         415: '`unsupported_media_type`: send `Content-Type: application/json` (or no body).',
+      }),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: `${WEBHOOK_ENDPOINTS_PATH}/{id}/redeliver`,
+    operationId: 'redeliverWebhookEvents',
+    tags,
+    summary: 'Send one event, or a time range of events, to an endpoint once more',
+    description:
+      'The endpoint\'s dispatcher sends the chosen events again (with their own `webhook-id`s, so receivers drop what they ' +
+      'already have), each once, logged with `redelivery: true`; events of types the endpoint does not take are left out.',
+    security,
+    request: { params: WebhookEndpointPathParams, body: { required: true, content: { 'application/json': { schema: RedeliverBody } } } },
+    responses: {
+      202: json(z.object({ endpointId: WebhookEndpointId, accepted: z.literal(true) }), 'Queued with the endpoint\'s dispatcher.'),
+      ...webhookEndpointErrors({
+        400: '`invalid_request`: neither one event id nor a valid time range.',
+        404: '`not_found`: no endpoint with this id.',
+        413: '`payload_too_large`: the body is larger than 1 MB.',
+        415: '`unsupported_media_type`: send `Content-Type: application/json`.',
+        503: '`unavailable`: Temporal did not answer; nothing was queued, retry.',
       }),
     },
   });

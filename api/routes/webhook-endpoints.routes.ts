@@ -15,6 +15,7 @@ import type { AppDeps } from '../app-deps';
 import { ApiError } from '../errors';
 import { ErrorResponse } from '../schemas';
 import { guard, parse } from './route-support';
+import { ensureDispatcher } from '../../client/webhook-dispatcher';
 
 /*
  * /v1/webhook-endpoints (scope `admin`): where Leadflow delivers its public events, managed through the
@@ -156,6 +157,7 @@ export function registerWebhookEndpointRoutes(app: Express, deps: AppDeps): void
       enabled: body.enabled,
     });
     deps.logger.info({ reqId: req.id, principal: req.principal?.keyId, endpointId: endpoint.id }, 'webhook endpoint created');
+    await startDelivery(deps, endpoint.id);
     noStore(res);
     res.status(201).location(`${WEBHOOK_ENDPOINTS_PATH}/${endpoint.id}`).json({ ...endpointView(endpoint), secret });
   });
@@ -183,6 +185,9 @@ export function registerWebhookEndpointRoutes(app: Express, deps: AppDeps): void
     });
     if (!updated) throw ApiError.notFound(`Webhook endpoint ${id}`);
     deps.logger.info({ reqId: req.id, principal: req.principal?.keyId, endpointId: id, changed: Object.keys(body) }, 'webhook endpoint updated');
+    // Its dispatcher reads the endpoint afresh at each pass; waking it applies a change (or a
+    // re-enable) at once instead of at its next pass.
+    await startDelivery(deps, id);
     res.json(endpointView(updated));
   });
 
@@ -203,6 +208,31 @@ export function registerWebhookEndpointRoutes(app: Express, deps: AppDeps): void
     noStore(res);
     res.json({ id, secret });
   });
+}
+
+/** The default of `webhookDisableAfterMs`: an endpoint failing for a day is disabled. */
+export const DEFAULT_WEBHOOK_DISABLE_AFTER_MS = 24 * 3_600_000;
+
+/**
+ * Starts (or wakes) the endpoint's dispatcher workflow. The endpoint is already stored: if Temporal
+ * does not answer now, its deliveries begin when the worker next starts (it starts every enabled
+ * endpoint's dispatcher) or at the endpoint's next change, from the endpoint's own start cursor, so no
+ * event is missed either way.
+ */
+export async function startDelivery(deps: AppDeps, endpointId: string): Promise<void> {
+  try {
+    await deps.client.withDeadline(Date.now() + deps.decisionTimeoutMs, () =>
+      ensureDispatcher({
+        client: deps.client,
+        db: deps.db,
+        taskQueue: deps.taskQueue,
+        endpointId,
+        disableAfterMs: deps.webhookDisableAfterMs ?? DEFAULT_WEBHOOK_DISABLE_AFTER_MS,
+      }),
+    );
+  } catch (err) {
+    deps.logger.warn({ err, endpointId }, 'webhook dispatcher not started now: it starts with the worker or at the next change');
+  }
 }
 
 /** http(s), absolute, no credentials (the URL is shown on every read), no fragment (never sent). */

@@ -8,6 +8,7 @@ import * as m20261126T0900 from './20261126T0900-add-routing-last-owner';
 import * as m20261202T0900 from './20261202T0900-protect-personal-data';
 import * as m20261202T1200 from './20261202T1200-add-lead-event-global-position';
 import * as m20261202T1300 from './20261202T1300-create-webhook-endpoints';
+import * as m20261202T1400 from './20261202T1400-add-webhook-endpoint-start-cursor';
 
 /**
  * Every migration, listed explicitly (no directory scanning) so a compiled build or a bundle finds
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '20261202T0900-protect-personal-data': m20261202T0900,
   '20261202T1200-add-lead-event-global-position': m20261202T1200,
   '20261202T1300-create-webhook-endpoints': m20261202T1300,
+  '20261202T1400-add-webhook-endpoint-start-cursor': m20261202T1400,
 };

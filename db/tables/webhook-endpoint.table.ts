@@ -19,6 +19,9 @@ export interface WebhookEndpointTable {
   disabledReason: string | null;
   disabledAt: NullableTimestamp;
   source: ColumnType<'api' | 'config', 'api' | 'config' | undefined, never>;
+  /** The outbox cursor (see db/outbox.repository.ts) its deliveries begin after: the newest event at its creation. */
+  startTxId: ColumnType<string | null, string | null | undefined, never>;
+  startPosition: ColumnType<string | null, string | null | undefined, never>;
   createdAt: ColumnType<Date, string | undefined, never>;
   updatedAt: ColumnType<Date, string | undefined, string>;
 }

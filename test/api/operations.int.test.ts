@@ -12,8 +12,12 @@ import { bearer, createTestApp, mqlForm, startApiTestbed, testKeys, type ApiTest
 // The operational endpoints (probes, metrics, docs) and the OpenAPI document, over HTTP.
 
 let t: ApiTestbed;
-/** A Temporal connection to nowhere (for /readyz). Closed last: the SDK's gRPC retries may still be pending. */
-const deadConnection = Connection.lazy({ address: '127.0.0.1:1' });
+/**
+ * A Temporal connection to nowhere (for /readyz), without the SDK's gRPC retries: a retry still pending
+ * when the connection closes fires later, in whatever suite this jest worker runs next, and fails it
+ * ("Channel has been shut down").
+ */
+const deadConnection = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
 
 beforeAll(async () => {
   t = await startApiTestbed();

@@ -84,6 +84,7 @@ const routes: RouteCase[] = [
   { method: 'post', path: '/v1/webhook-endpoints/{id}/rotate-secret', scope: 'admin' },
   { method: 'post', path: '/v1/webhook-endpoints/{id}/test', scope: 'admin' },
   { method: 'get', path: '/v1/webhook-endpoints/{id}/deliveries', scope: 'admin' },
+  { method: 'post', path: '/v1/webhook-endpoints/{id}/redeliver', scope: 'admin', body: { eventId: `evt_${'0'.repeat(32)}_1` } },
   { method: 'delete', path: '/v1/webhook-endpoints/{id}', scope: 'admin', ownEndpoint: true },
 ];
 

@@ -42,6 +42,8 @@ export interface TestAppOptions {
   policy?: LeadPolicy;
   /** What GET /v1/policy names as its source (default `built-in`). */
   policySource?: string;
+  /** A webhook endpoint failing this long is disabled (default: the production 24 h). */
+  webhookDisableAfterMs?: number;
 }
 
 /** The real AppDeps, over the test's Temporal client and database, with silent logs. */
@@ -63,6 +65,7 @@ export function testAppDeps(options: TestAppOptions): AppDeps {
     metrics: createApiMetrics(options.db),
     decisionTimeoutMs: options.decisionTimeoutMs ?? 20_000,
     temporalUiUrl: 'http://localhost:8233',
+    ...(options.webhookDisableAfterMs !== undefined ? { webhookDisableAfterMs: options.webhookDisableAfterMs } : {}),
   };
 }
 
@@ -87,16 +90,15 @@ export interface ApiTestbed {
  * projecting into it on the `leads` task queue, and the app over them. `policy` is the app's policy: it
  * travels to each lead in its workflow input, so it is the policy the lead decides with.
  */
-export async function startApiTestbed(options: Pick<TestAppOptions, 'policy' | 'policySource'> = {}): Promise<ApiTestbed> {
+export async function startApiTestbed(options: Pick<TestAppOptions, 'policy' | 'policySource' | 'webhookDisableAfterMs'> = {}): Promise<ApiTestbed> {
   // The data keys live in the suite's database, as in production: the API, the worker and the sealed
   // event fields all use them.
   const pg = await createTestDatabase('postgres');
   const { keys, sealer } = databaseKeyStore(pg.db);
   const env = await createDevServerEnv(keys);
   const { worker } = await createTestWorker(env, new Recorder(), LEAD_TASK_QUEUE, databaseEventSink(pg.db, sealer), undefined, {
-    db: pg.db,
-    keys,
-    client: env.client,
+    erasure: { db: pg.db, keys, client: env.client },
+    webhooks: { db: pg.db, keys, idlePollMs: 100 },
   });
   const running = worker.run();
   const app = createTestApp({ client: env.client, db: pg.db, dataKeys: keysOf(env), ...options });

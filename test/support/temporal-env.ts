@@ -122,11 +122,11 @@ export async function createTestWorker(
    * function is asked each time, for a test that changes the deployed policy while a lead lives.
    */
   activePolicy?: LeadPolicy | (() => LeadPolicy),
-  /** Erasure's database, keys and client (suites that erase leads). */
-  erasure?: ActivityDeps['erasure'],
+  /** Erasure's and webhook delivery's dependencies (suites that erase leads or deliver events). */
+  extra: Pick<ActivityDeps, 'erasure' | 'webhooks'> = {},
 ) {
   const activities = createActivities({
-    ...(erasure ? { erasure } : {}),
+    ...extra,
     eventSink,
     notify: { webhookUrl: 'http://notifications.invalid/hook', webhookSecret: 'test', fetch: recorder.fetch },
     ...(activePolicy && typeof activePolicy !== 'function' ? { policy: activePolicy } : {}),

@@ -24,6 +24,12 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
+/**
+ * The lead workflow's own notifications, as they were before the public events: leads no longer send
+ * them (patch notifications-as-events in workflows/lead.workflow.ts; the webhook dispatchers deliver
+ * lead.assigned, lead.sla_reminder, … instead). Kept for runs that queued some before that change and
+ * still deliver them.
+ */
 export function createNotifyActivities(config: NotifyConfig) {
   const doFetch = config.fetch ?? fetch;
   return {

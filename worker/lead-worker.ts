@@ -8,7 +8,7 @@ import { DEFAULT_MAX_CACHED_WORKFLOWS, type LeadflowConfig } from '../config/lea
 import type { Db } from '../db/connection';
 import { savePolicyVersion } from '../db/policy-versions.repository';
 import { databaseRoutingStore } from '../db/routing.repository';
-import { listEndpoints } from '../db/webhook-endpoints.repository';
+import { ensureConfiguredEndpoint, listEndpoints } from '../db/webhook-endpoints.repository';
 import { ensureDispatcher } from '../client/webhook-dispatcher';
 import { keyStoreSealer, leadflowDataConverter, type KeyStore } from '../encryption';
 
@@ -55,15 +55,17 @@ export async function createLeadWorker(
       },
     }),
   });
-  await startWebhookDispatchers(config, db, client);
+  await startWebhookDispatchers(config, db, keys, client);
   return worker;
 }
 
 /**
- * Every enabled endpoint's dispatcher is started (or woken): one started while Temporal was away, or
- * that ended, picks up from its own start cursor.
+ * The endpoint of LEADFLOW_NOTIFY_WEBHOOK_URL (`we_config`, every event type) is created or updated from
+ * the configuration, and every enabled endpoint's dispatcher is started (or woken): one started while
+ * Temporal was away, or that ended, picks up from its own start cursor.
  */
-async function startWebhookDispatchers(config: LeadflowConfig, db: Db, client: Client): Promise<void> {
+async function startWebhookDispatchers(config: LeadflowConfig, db: Db, keys: KeyStore, client: Client): Promise<void> {
+  await ensureConfiguredEndpoint(db, keys, { url: config.notify.webhookUrl, secret: config.notify.webhookSecret });
   for (const endpoint of await listEndpoints(db, { enabled: true })) {
     await ensureDispatcher({ client, db, taskQueue: config.temporal.taskQueue, endpointId: endpoint.id, disableAfterMs: config.webhooks.disableAfterMs });
   }

@@ -124,7 +124,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
 
   function sendNotification(event: LeadEvent): void {
     const n = notificationFor(event, state, policy.routing.manager);
-    if (n) deliver(n);
+    // The public events (lead.assigned, lead.sla_reminder, …) go out through the webhook dispatchers
+    // instead, read from the outbox: the lead no longer sends anything itself. Patched, so histories
+    // that scheduled a notify activity still replay; their queued notifications are still delivered.
+    if (n && !patched(NOTIFICATIONS_AS_EVENTS_PATCH)) deliver(n);
   }
 
   function deliver(n: LeadNotification): void {
@@ -324,6 +327,9 @@ const UNSUBSCRIBE_CANCELS_NURTURE_PATCH = 'unsubscribe-cancels-nurture';
 
 /** patched() id of decay that carries the unrounded score (before: rounding compounded at each tick). */
 const EXACT_DECAY_PATCH = 'exact-engagement-decay';
+
+/** patched() id of leaving notifications to the webhook dispatchers (before: a notify activity per notification). */
+const NOTIFICATIONS_AS_EVENTS_PATCH = 'notifications-as-events';
 
 /** patched() id of carrying undelivered notifications over continue-as-new (before: waited for them). */
 const CARRY_NOTIFICATIONS_PATCH = 'carry-notifications-over-can';

@@ -63,6 +63,21 @@ export async function startLead(
 
 export const scenarios: Record<string, (env: TestWorkflowEnvironment) => Promise<LeadHandle>> = {
   /**
+   * Recorded after the lead stopped sending notifications itself (patch notifications-as-events): an
+   * MQL reminded, breached and reassigned, then accepted; the public events go out through the webhook
+   * dispatchers instead. Encrypted, its data key in test/replay/keys/.
+   */
+  async 'breached-reassigned-no-notify'(env) {
+    const email = 'no-notify@replay.example';
+    const h = await startLead(env, email);
+    await h.executeUpdate(submitFormUpdate, { args: [handRaiserForm(email)] });
+    await env.sleep('25 hours');
+    const { owner } = await h.query(leadStateQuery);
+    await h.executeUpdate(acceptUpdate, { args: [{ rep: owner ?? 'rep-ada' }] });
+    await h.query(leadStateQuery);
+    return h;
+  },
+  /**
    * Recorded with payload encryption on (its data key, wrapped by the test master key, is kept in
    * test/replay/keys/): a hand-raiser accepted, a contact attempt with a note, engagement, then erased
    * with its SLA timers running, which ends the workflow.

@@ -1,7 +1,6 @@
 import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { LeadNotification } from '../../activities';
 import type { LeadEvent, LeadEventType } from '../../domain/lead-events';
 import { defaultLeadPolicy, type LeadPolicy } from '../../domain/lead-policy';
 import type { LeadState } from '../../domain/lead-state';
@@ -144,15 +143,20 @@ export function eventTypes(recorder: Recorder, leadId: string): LeadEventType[] 
   return recorder.events(leadId).map((e) => e.type);
 }
 
-/** Notifications for one lead in the order of the events that caused them (they are sent concurrently). */
-export function notificationsFor(recorder: Recorder, leadId: string): LeadNotification[] {
-  return recorder.notifications
-    .filter((n) => n.leadId === leadId)
-    .sort((a, b) => a.eventSeq - b.eventSeq || a.kind.localeCompare(b.kind));
-}
-
-export function kindsAndRecipients(recorder: Recorder, leadId: string): [string, string][] {
-  return notificationsFor(recorder, leadId).map((n) => [n.kind, n.to]);
+/**
+ * Who the lead's events concern, in the order they were recorded: the owner is told of an assignment
+ * and reminded, the escalation is told of a breach, the manager of a hand-back after the SLA expired.
+ * The lead publishes these as public events (lead.assigned, lead.sla_reminder, lead.sla_breached,
+ * lead.recycled) for the webhook endpoints that subscribe to them; receivers route them.
+ */
+export function kindsAndRecipients(recorder: Recorder, leadId: string, manager = 'manager-margaret'): [string, string][] {
+  return recorder.events(leadId).flatMap((e): [string, string][] => {
+    if (e.type === 'LeadAssigned') return [['lead_assigned', e.data.owner]];
+    if (e.type === 'SlaReminderSent') return [['sla_reminder', e.data.owner]];
+    if (e.type === 'SlaBreached') return [['sla_breached', e.data.escalateTo]];
+    if (e.type === 'LeadRecycled' && e.data.reason === 'sla_expired') return [['lead_recycled', manager]];
+    return [];
+  });
 }
 
 /** Advances the test server's clock to `at` (ms epoch or ISO); a no-op when that moment has passed. */

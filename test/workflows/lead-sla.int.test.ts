@@ -185,8 +185,9 @@ describe('lead workflow SLA timers (time-skipping, default policy)', () => {
         ['sla_breached', MANAGER],
         ['lead_recycled', MANAGER],
       ]);
-      const recycledNote = recorder.notifications.find((n) => n.leadId === leadId && n.kind === 'lead_recycled');
-      expect(recycledNote!.detail).toMatchObject({ reason: 'sla_expired', from: 'mql' });
+      expect(eventsOf(recorder, leadId, 'LeadRecycled')[0]!.data).toMatchObject({ reason: 'sla_expired', from: 'mql' });
+      // The lead itself sends nothing: its events go out through the webhook dispatchers.
+      expect(recorder.notifications.filter((n) => n.leadId === leadId)).toEqual([]);
 
       await terminateIfRunning(handle);
     });

@@ -63,9 +63,9 @@ Every lead is one Temporal workflow. Writes are Temporal Updates (form fills, de
 (engagement) to it; reads come from the PostgreSQL read model, which the lead updates before it answers.
 
 **Authentication.** \`Authorization: Bearer <API key>\`. Each key has scopes: \`intake\` (form fills and
-engagement, unsubscribes), \`sales\` (decisions, contact attempts), \`read\` (reads, the policy and /metrics),
-\`codec\` (the codec server of the Temporal UI and CLI, /codec), \`admin\` (all of them, and checking a candidate
-policy). Form fills may instead be sent as a signed webhook (\`X-Leadflow-Timestamp\` + \`X-Leadflow-Signature\`).
+engagement, unsubscribes), \`sales\` (decisions, contact attempts), \`read\` (reads, the events, the policy and
+/metrics), \`codec\` (the codec server of the Temporal UI and CLI, /codec), \`admin\` (all of them, and checking a
+candidate policy, webhook endpoints, erasure and access requests). Form fills may instead be sent as a signed webhook (\`X-Leadflow-Timestamp\` + \`X-Leadflow-Signature\`).
 Requests are rate limited per key (429 with \`Retry-After\`).
 
 **Errors** are \`{"error": {"code", "message", "details"?}}\`.

@@ -19,6 +19,11 @@ export function cpuMs(pid: number | undefined): number {
 export interface CpuSnapshot {
   worker: number;
   api: number;
+  /**
+   * The lead worker of the other pair, not being measured: idle for leads, but production's worker runs
+   * the webhook dispatcher, so while the plaintext pair is measured it delivers that pair's events.
+   */
+  otherWorker: number;
   temporal: number;
   floorWorker: number;
   /** The PostgreSQL backends connected to the bench database (the pools of worker, API and bench). */
@@ -26,16 +31,18 @@ export interface CpuSnapshot {
   bench: number;
 }
 
-export type CpuByProcess = Record<'worker' | 'api' | 'temporal' | 'floorWorker' | 'postgres' | 'bench', number>;
+export type CpuByProcess = Record<'worker' | 'api' | 'otherWorker' | 'temporal' | 'floorWorker' | 'postgres' | 'bench', number>;
 
-/** `worker` and `api` are the pair with encryption `encryption` (the other pair, idle then, is not counted). */
+/** `worker` and `api` are the pair with encryption `encryption`; the other pair's API is idle then and not counted. */
 export async function cpuSnapshot(env: BenchEnvironment, encryption: Encryption = 'on'): Promise<CpuSnapshot> {
   const rows = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database()`.execute(env.db!);
   const usage = process.cpuUsage();
   const pids = env.pidsFor(encryption);
+  const other = env.plaintext ? env.pidsFor(encryption === 'on' ? 'off' : 'on') : {};
   return {
     worker: cpuMs(pids.worker),
     api: cpuMs(pids.api),
+    otherWorker: cpuMs(other.worker),
     temporal: cpuMs(env.temporal?.pid),
     floorWorker: cpuMs(env.floorWorker?.pid),
     postgres: new Map(rows.rows.map((r) => [r.pid, cpuMs(r.pid)])),
@@ -53,6 +60,7 @@ export function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuByProcess {
   return {
     worker: b.worker - a.worker,
     api: b.api - a.api,
+    otherWorker: b.otherWorker - a.otherWorker,
     temporal: b.temporal - a.temporal,
     floorWorker: b.floorWorker - a.floorWorker,
     postgres,
@@ -63,5 +71,5 @@ export function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuByProcess {
 export function perOperation(cpu: CpuByProcess, operations: number): CpuByProcess {
   const n = Math.max(1, operations);
   const r = (v: number) => Math.round((v / n) * 100) / 100;
-  return { worker: r(cpu.worker), api: r(cpu.api), temporal: r(cpu.temporal), floorWorker: r(cpu.floorWorker), postgres: r(cpu.postgres), bench: r(cpu.bench) };
+  return { worker: r(cpu.worker), api: r(cpu.api), otherWorker: r(cpu.otherWorker), temporal: r(cpu.temporal), floorWorker: r(cpu.floorWorker), postgres: r(cpu.postgres), bench: r(cpu.bench) };
 }

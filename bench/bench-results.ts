@@ -2,6 +2,7 @@ import type { Mode } from './lib/context';
 import type { MachineInfo } from './lib/environment';
 import type { ProfileSummary } from './profile-summary';
 import type { DecisionResult } from './scenarios/decision';
+import type { DeliveryResult } from './scenarios/delivery';
 import type { FunnelResult } from './scenarios/funnel';
 import type { IntakeResult } from './scenarios/intake';
 import type { GrowthResult, projectionLag, ScaleSample } from './scenarios/scale';
@@ -13,8 +14,11 @@ import type { StormResult } from './scenarios/storm';
  * (report.ts, median.ts), so none of them imports another.
  */
 
-/** `plaintext` is not a scenario of its own: intake and decisions also run against Leadflow with encryption off. */
-export const scenarioNames = ['intake', 'decision', 'storm', 'sla', 'scale', 'funnel', 'plaintext'] as const;
+/**
+ * `plaintext` is not a scenario of its own: intake and decisions also run against Leadflow with encryption off.
+ * Nor is `delivery`: a webhook endpoint and its receiver during intake, for the delivery lag.
+ */
+export const scenarioNames = ['intake', 'decision', 'storm', 'sla', 'scale', 'funnel', 'plaintext', 'delivery'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export interface Sizes {
@@ -47,6 +51,8 @@ export interface BenchResults {
     scenarios: ScenarioName[];
   };
   intake?: IntakeResult & { projectionLag: Awaited<ReturnType<typeof projectionLag>> };
+  /** Webhook delivery lag of the intake scenario's events (recorded → the bench's receiver answered). */
+  delivery?: DeliveryResult;
   decision?: DecisionResult;
   storm?: StormResult;
   sla?: SlaResult[];

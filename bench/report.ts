@@ -92,10 +92,73 @@ export function encryptionTable(r: BenchResults): string {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
-    ...(cpuLines.length ? [`CPU ms (medians over the repetitions): ${cpuLines.join('. ')}.`, ''] : []),
+    ...(cpuLines.length
+      ? [
+          `CPU ms (medians over the repetitions): ${cpuLines.join('. ')}.` +
+            (r.delivery ? ' With the webhook endpoint of "Webhook delivery" on, the lead worker "on" also runs its dispatcher: see there for what that adds.' : ''),
+          '',
+        ]
+      : []),
     ...(i?.plaintext ? [`Intake per repetition (on / off, leads/s): ${perRep(i, (f) => f.perSecond)}.`] : []),
     ...(d?.plaintext ? [`Decisions per repetition (on / off, p50 ms): ${perRep(d, (f) => f.p50Ms)}.`] : []),
   ].join('\n');
+}
+
+/** The webhook delivery lag of the intake scenario's events, beside the intake figures. Empty without it. */
+export function deliveryMarkdown(r: BenchResults): string {
+  const d = r.delivery;
+  if (!d) return '';
+  type Figures = NonNullable<BenchResults['delivery']>['all'];
+  const l = (v: Figures['lag']): string => `${fmt(v.p50Ms, 0)} / ${fmt(v.p99Ms, 0)} / ${fmt(v.maxMs, 0)}`;
+  const row = (label: string, f: Figures): string =>
+    `| ${label} | ${fmt(f.delivered, 0)} / ${fmt(f.recorded, 0)} | ${l(f.lag)} | ${l(f.untilVisible)} | ${l(f.visibleToAttempt)} | ${l(f.attempt)} |`;
+  const cpu = r.intake?.cpuPerOp;
+  const deliveryCpu = cpu?.plaintext?.otherWorker;
+  const h = d.handBacks;
+  const v = d.visibility;
+  const lines = [
+    `Webhook delivery during intake: one endpoint (${d.eventTypes.join(', ')}) created through the API before the intake scenario, its dispatcher on the production worker's ` +
+      'task queue; a receiver in the bench process (node:http on 127.0.0.1) verifies every signature with `standardwebhooks` and answers 204. ' +
+      'Lag = the receiver answered − `lead_events.recorded_at` (the recording transaction\'s start), per event, nearest rank, every event of the scenario\'s leads (warm-up included). ' +
+      `"Visible" is when the bench, polling the outbox's rule every ${v.pollMs} ms, first saw the row (at most one poll late). ` +
+      'The plaintext pair writes to the same outbox, so the same dispatcher delivers its events too.',
+    '',
+    '| leads | delivered / recorded | lag p50 / p99 / max ms | recorded → visible | visible → attempt began | attempt → answered |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    row('encryption on (production\'s API and worker)', d.leadflow),
+    ...(d.plaintext ? [row('encryption off (the plaintext pair)', d.plaintext)] : []),
+    ...(d.plaintext ? [row('all', d.all)] : []),
+    '',
+    `Signature failures: ${d.signatureFailures}${d.signatureFailureSamples.length ? ` (${d.signatureFailureSamples.join('; ')})` : ''}. ` +
+      `Repeated deliveries: ${d.duplicates}. Out of seq order: ${d.outOfOrder}. Failed attempts: ${d.failedAttempts}. ` +
+      `${d.drained ? 'Every recorded event arrived' : `**Not every event arrived** (gave up after ${fmt(d.drainWaitMs / 1000)} s)`}; the last one ${fmt(d.lastRecordedToLastDeliveredMs, 0)} ms after the last was recorded` +
+      ` (waited ${fmt(d.drainWaitMs / 1000)} s after the intake scenario). The endpoint was then disabled, so later scenarios deliver nothing.`,
+    '',
+    `Bursts: the dispatcher sent in ${fmt(d.queueing.bursts, 0)} bursts (attempts less than 100 ms apart) of ${l(d.queueing.burstSize)} events, one at a time, ` +
+      `${l(d.queueing.perEventMs)} ms apart (reading and folding the page, the POST, logging the attempt). Of "visible → attempt began": visible → its burst's first attempt ` +
+      `${l(d.queueing.untilBurst)} ms (waiting for the dispatcher to read again: its 250 ms idle poll, a page still being sent, a hand-back; a lower bound), ` +
+      `then behind the events before it in the burst ${l(d.queueing.withinBurst)} ms.`,
+    '',
+    (h
+      ? `Hand-backs: the dispatcher ran ${h.activities} \`deliverPending\` activities (each ${l(h.runMs)} ms); between two, while it handed back to its workflow, nothing was sent for ` +
+        `${l(h.gapMs)} ms (p50 / p99 / max; ${fmt(h.share * 100, 1)} % of the time). ${h.waitedThroughGap.events} events waited through such a gap: lag ${l(h.waitedThroughGap.lag)} ms; ` +
+        `the ${h.withinActivity.events} others: ${l(h.withinActivity.lag)} ms. `
+      : 'Hand-backs: the dispatcher\'s history could not be read. ') +
+      `Visibility: at ${fmt(v.heldByOtherDatabase, 0)} of ${fmt(v.polls, 0)} polls the oldest running transaction on the PostgreSQL server, which holds every newer event back, was another database's` +
+      `${v.heldByOtherDatabase ? ` (the longest had run ${fmt(v.longestOtherDatabaseXactMs, 0)} ms)` : ''}.`,
+  ];
+  if (deliveryCpu !== undefined && cpu) {
+    const onWorker = cpu.leadflow.worker;
+    const offWorker = cpu.plaintext!.worker;
+    lines.push(
+      '',
+      `Delivery CPU: while the plaintext side ran, production's lead worker (idle for leads then, delivering that side's events) spent ${fmt(deliveryCpu, 1)} ms per form fill ` +
+        `(the plaintext worker, idle, while production's side ran: ${fmt(cpu.leadflow.otherWorker, 1)} ms). Production's worker pays this for its own leads too, inside its ` +
+        `${fmt(onWorker, 1)} ms per form fill: on − (off + delivery) = ${fmt(onWorker, 1)} − (${fmt(offWorker, 1)} + ${fmt(deliveryCpu, 1)}) = ${fmt(onWorker - offWorker - deliveryCpu, 1)} ms ` +
+        'is what encryption costs the worker here (`--skip delivery` measures it without delivery).',
+    );
+  }
+  return lines.join('\n');
 }
 
 /** Every scenario's figures as markdown: what `bench/results/<date>.md` holds and the run prints. */
@@ -147,6 +210,8 @@ export function resultsMarkdown(r: BenchResults): string {
       '',
     );
   }
+  const delivery = deliveryMarkdown(r);
+  if (delivery) out.push(delivery, '');
   if (r.decision) {
     out.push(
       `Decisions per repetition (Leadflow / floor, p50 ms): ${r.decision.reps.map((p) => `${fmt(p.leadflow.p50Ms)} / ${fmt(p.floor.p50Ms)}`).join(', ')}. ` +

@@ -10,6 +10,7 @@ import { medianJson, medianMarkdown } from './median';
 import { resultsMarkdown } from './report';
 import { profileMarkdown, summarizeProfileDir } from './profile-summary';
 import { runDecisions } from './scenarios/decision';
+import { disableDeliveryEndpoint, measureDelivery, startDeliveryProbe, stopDeliveryProbe, type DeliveryProbe } from './scenarios/delivery';
 import { runFunnel } from './scenarios/funnel';
 import { runIntake } from './scenarios/intake';
 import { growOpenLeads, projectionLag, sample, type ScaleSample } from './scenarios/scale';
@@ -22,9 +23,10 @@ import { runStorm } from './scenarios/storm';
  *   --concurrency N   requests in flight for intake, decisions and the storm (default 16)
  *   --reps N          repetitions of intake and decisions (default 3 quick, 5 full)
  *   --budget-min N    wall-clock budget of the whole run; scenarios that cannot fit are skipped, and say so
- *   --only a,b        run only these scenarios: intake, decision, storm, sla, scale, funnel, plaintext
+ *   --only a,b        run only these scenarios: intake, decision, storm, sla, scale, funnel, plaintext, delivery
  *   --skip a,b        run all but these (e.g. --skip plaintext)
  *                     plaintext: intake and decisions also against Leadflow with encryption off, for its cost
+ *                     delivery: a webhook endpoint and a verifying receiver during intake, for the delivery lag
  *   --profile         run the lead worker and the API under node --cpu-prof (intake only unless --only)
  *   --max-signals-per-run N   the dev server's per-run signal cap (Temporal's default 10,000), to reach it with a small storm
  *   --runs N          whole runs, one after another, each on a new server and database; then their medians
@@ -57,6 +59,9 @@ const SIZES: Record<Mode, Sizes> = {
   },
 };
 
+/** How long the delivery measurement waits, after intake, for the last of its events to arrive. */
+const DELIVERY_DRAIN_MS: Record<Mode, number> = { quick: 60_000, full: 120_000 };
+
 /** Time the SLA scenario leaves for what follows it (growth and funnel), so each gets a share. */
 const SLA_RESERVE_MS: Record<Mode, number> = { quick: 10_000, full: 300_000 };
 
@@ -81,7 +86,7 @@ function options() {
   });
   if (values.help) {
     console.log(
-      'usage: npm run bench -- [--quick] [--concurrency N] [--reps N] [--budget-min N] [--only|--skip intake,decision,storm,sla,scale,funnel,plaintext] [--profile] [--max-signals-per-run N] [--runs N] [--out DIR]',
+      'usage: npm run bench -- [--quick] [--concurrency N] [--reps N] [--budget-min N] [--only|--skip intake,decision,storm,sla,scale,funnel,plaintext,delivery] [--profile] [--max-signals-per-run N] [--runs N] [--out DIR]',
     );
     process.exit(0);
   }
@@ -101,6 +106,10 @@ function options() {
   const only = (values.only ? list('only', values.only) : values.profile ? ['intake'] : [...scenarioNames]).filter((s) => !skip.includes(s));
   if (only.includes('plaintext') && !only.includes('intake') && !only.includes('decision')) {
     throw new Error('plaintext measures intake and decisions with encryption off: add intake or decision');
+  }
+  if (only.includes('delivery') && !only.includes('intake')) {
+    if (values.only?.split(',').some((s) => s.trim() === 'delivery')) throw new Error('delivery measures the webhook delivery lag of the intake scenario: add intake');
+    only.splice(only.indexOf('delivery'), 1);
   }
   return {
     mode,
@@ -205,6 +214,7 @@ async function runOnce(opts: Options, suffix: string): Promise<{ results: BenchR
 
   const has = (s: ScenarioName): boolean => opts.scenarios.includes(s);
   const profileWindows: [number, number][] = [];
+  let probe: DeliveryProbe | undefined;
   try {
     await env.start(opts.concurrency);
     const ctx: BenchContext = {
@@ -247,6 +257,7 @@ async function runOnce(opts: Options, suffix: string): Promise<{ results: BenchR
 
     let mqls: string[] = [];
     let plaintextMqls: string[] = [];
+    if (has('delivery')) probe = await scenario('delivery', () => startDeliveryProbe(ctx));
     if (has('intake') || has('decision')) {
       const intake = await scenario('intake', () => runIntake(ctx, has('intake') ? sizes.intake : Math.min(50, sizes.intake), perSide, opts.mode === 'quick' ? 20 : 50));
       if (intake) {
@@ -258,8 +269,15 @@ async function runOnce(opts: Options, suffix: string): Promise<{ results: BenchR
           const { plaintextLeadIds: _ids, ...kept } = intake;
           results.intake = { ...kept, leadIds: [], projectionLag: await projectionLag(ctx, intake.campaign) };
         }
+        const started = probe;
+        if (started) {
+          const campaigns = { leadflow: intake.campaign, ...(intake.plaintextCampaign ? { plaintext: intake.plaintextCampaign } : {}) };
+          results.delivery = await scenario('delivery', () => measureDelivery(ctx, started, campaigns, DELIVERY_DRAIN_MS[opts.mode]));
+        }
       }
     }
+    const unmeasured = probe;
+    if (unmeasured && !results.delivery) await scenario('delivery', () => disableDeliveryEndpoint(ctx, unmeasured));
     if (has('decision')) results.decision = await scenario('decision', () => runDecisions(ctx, sizes.decision, perSide, mqls, plaintextMqls));
     if (has('scale')) samples.push(await sample(ctx));
     if (has('storm')) results.storm = await scenario('storm', () => runStorm(ctx, sizes.storm, opts.mode === 'quick' ? 45_000 : 240_000));
@@ -293,6 +311,7 @@ async function runOnce(opts: Options, suffix: string): Promise<{ results: BenchR
     say(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exitCode = 1;
   } finally {
+    if (probe) await stopDeliveryProbe(probe);
     say('stopping the dev server, the worker, the API and dropping the database');
     await env.stop();
   }

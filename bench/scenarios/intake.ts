@@ -155,6 +155,8 @@ export interface IntakeResult extends PairResult {
   /** The same, created through the plaintext API (encryption off). */
   plaintextLeadIds?: string[];
   campaign: string;
+  /** The source campaign of the plaintext pair's leads. */
+  plaintextCampaign?: string;
   /** Where the server-side time of a form fill goes (a sample of the last repetition's leads). */
   breakdown?: Breakdown;
 }
@@ -284,6 +286,7 @@ export async function runIntake(ctx: BenchContext, count: number, maxMsPerSide: 
     leadIds: leadIds.leadflow,
     ...(withPlaintext ? { plaintextLeadIds: leadIds.plaintext } : {}),
     campaign,
+    ...(withPlaintext ? { plaintextCampaign: campaigns.plaintext } : {}),
     ...(breakdown ? { breakdown } : {}),
   };
 }

@@ -41,6 +41,7 @@ export const FIGURES: Figure[] = [
   { label: '1. webhook delivery lag max', unit: 'ms', get: (r) => r.delivery?.all.lag.maxMs },
   { label: '1. webhook events delivered ÷ recorded', unit: '', get: (r) => (r.delivery ? r.delivery.all.delivered / Math.max(1, r.delivery.all.recorded) : undefined) },
   { label: '1. webhook signature failures', unit: '', get: (r) => r.delivery?.signatureFailures },
+  { label: '1. webhook delivery CPU, production worker per plaintext form fill', unit: 'ms', get: (r) => (r.delivery ? r.intake?.cpuPerOp?.plaintext?.otherWorker : undefined) },
   { label: '2. decision p50 ratio', unit: '×', get: (r) => r.decision?.ratio.p50 },
   { label: '2. decision p99 ratio', unit: '×', get: (r) => r.decision?.ratio.p99 },
   { label: '2. decision p50, Leadflow', unit: 'ms', get: (r) => r.decision?.leadflow.p50Ms },

@@ -148,14 +148,12 @@ export function deliveryMarkdown(r: BenchResults): string {
       `${v.heldByOtherDatabase ? ` (the longest had run ${fmt(v.longestOtherDatabaseXactMs, 0)} ms)` : ''}.`,
   ];
   if (deliveryCpu !== undefined && cpu) {
-    const onWorker = cpu.leadflow.worker;
-    const offWorker = cpu.plaintext!.worker;
     lines.push(
       '',
-      `Delivery CPU: while the plaintext side ran, production's lead worker (idle for leads then, delivering that side's events) spent ${fmt(deliveryCpu, 1)} ms per form fill ` +
-        `(the plaintext worker, idle, while production's side ran: ${fmt(cpu.leadflow.otherWorker, 1)} ms). Production's worker pays this for its own leads too, inside its ` +
-        `${fmt(onWorker, 1)} ms per form fill: on − (off + delivery) = ${fmt(onWorker, 1)} − (${fmt(offWorker, 1)} + ${fmt(deliveryCpu, 1)}) = ${fmt(onWorker - offWorker - deliveryCpu, 1)} ms ` +
-        'is what encryption costs the worker here (`--skip delivery` measures it without delivery).',
+      `Delivery CPU: while the plaintext side ran, production's lead worker (idle for leads then, its dispatcher delivering that side's events) spent ${fmt(deliveryCpu, 1)} ms ` +
+        `per form fill (the plaintext worker, idle while production's side ran: ${fmt(cpu.leadflow.otherWorker, 1)} ms). Production's worker does the same for its own leads inside its ` +
+        `${fmt(cpu.leadflow.worker, 1)} ms per form fill, probably for a little less (their data keys are in its cache; the plaintext pair's it reads from \`data_keys\`), ` +
+        `so the worker's on − off above (${fmt(cpu.leadflow.worker - cpu.plaintext!.worker, 1)} ms) is encryption plus most of that: \`--skip delivery\` measures encryption alone.`,
     );
   }
   return lines.join('\n');

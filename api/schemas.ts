@@ -105,7 +105,8 @@ export const GetLeadQuery = z.object({
 });
 
 export const HistoryQuery = z.object({
-  afterSeq: z.coerce.number().int().min(0).default(0).openapi({ description: 'Only events with a greater seq (paging).' }),
+  // seq is a PostgreSQL integer: a larger number would overflow the query (a 500) instead of a 400.
+  afterSeq: z.coerce.number().int().min(0).max(2_147_483_647).default(0).openapi({ description: 'Only events with a greater seq (paging).' }),
   limit: z.coerce.number().int().min(1).max(1000).default(500).openapi({ description: 'Events per page, 1-1000.' }),
 });
 

@@ -91,6 +91,8 @@ describe('GET /v1/leads/{leadId}/history', () => {
     expect((await get(`/v1/leads/${testLeadId('nobody@reads.example')}/history`)).status).toBe(404);
     expect((await get(`/v1/leads/${mqlIds[1]}/history?limit=0`)).status).toBe(400);
     expect((await get(`/v1/leads/${mqlIds[1]}/history?afterSeq=-1`)).status).toBe(400);
+    // Beyond a PostgreSQL integer: refused, not a 500 (found by fuzzing).
+    expect((await get(`/v1/leads/${mqlIds[1]}/history?afterSeq=2147483648`)).status).toBe(400);
   });
 });
 

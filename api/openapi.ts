@@ -445,11 +445,11 @@ function routes(): RouteConfig[] {
       operationId: 'ready',
       tags: ['operations'],
       summary: 'Readiness probe (no auth)',
-      description: 'Checks that Temporal and the database each answer within 2 seconds.',
+      description: 'Checks that Temporal and the database each answer within 2 seconds, and that a worker polled the lead task queue in the last 90 seconds (without one, writes would only wait for their 503).',
       security: [],
       responses: {
         200: jsonResponse(Ready, 'Temporal and the database answer.'),
-        503: errorResponse('`not_ready`: `details.checks` says which of `temporal` and `database` failed (`failed` or `timeout`).'),
+        503: errorResponse('`not_ready`: `details.checks` says which of `temporal`, `database` and `worker` failed (`failed` or `timeout`; `worker: none` when no worker polls the lead task queue).'),
       },
     },
     {

@@ -515,7 +515,7 @@ export type LeadScore = z.infer<typeof LeadScore>;
 
 export const Health = z.object({ status: z.literal('ok') }).openapi('Health');
 export const Ready = z
-  .object({ status: z.literal('ready'), checks: z.object({ temporal: z.literal('ok'), database: z.literal('ok') }) })
+  .object({ status: z.literal('ready'), checks: z.object({ temporal: z.literal('ok'), database: z.literal('ok'), worker: z.literal('ok') }) })
   .openapi('Ready');
 
 export const ErrorResponse = z

@@ -37,7 +37,7 @@ describe('probes', () => {
   test('GET /readyz: 200 when Temporal and the database answer', async () => {
     const res = await request(t.app).get('/readyz');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ready', checks: { temporal: 'ok', database: 'ok' } });
+    expect(res.body).toEqual({ status: 'ready', checks: { temporal: 'ok', database: 'ok', worker: 'ok' } });
   });
 
   test('GET /readyz: 503 naming the dependency that does not answer', async () => {
@@ -47,18 +47,26 @@ describe('probes', () => {
       const started = Date.now();
       const dbDown = await request(noDb).get('/readyz');
       expect(dbDown.status).toBe(503);
-      expect(dbDown.body.error).toMatchObject({ code: 'not_ready', details: { checks: { temporal: 'ok', database: expect.stringMatching(/failed|timeout/) } } });
+      expect(dbDown.body.error).toMatchObject({ code: 'not_ready', details: { checks: { temporal: 'ok', worker: 'ok', database: expect.stringMatching(/failed|timeout/) } } });
       expect(dbDown.body.error.message).toContain('the database');
 
       const noTemporal = createTestApp({ client: new Client({ connection: deadConnection }), db: t.db, dataKeys: t.keys });
       const temporalDown = await request(noTemporal).get('/readyz');
       expect(temporalDown.status).toBe(503);
-      expect(temporalDown.body.error.details.checks).toEqual({ temporal: expect.stringMatching(/failed|timeout/), database: 'ok' });
+      expect(temporalDown.body.error.details.checks).toEqual({ temporal: expect.stringMatching(/failed|timeout/), database: 'ok', worker: expect.stringMatching(/failed|timeout/) });
       expect(Date.now() - started).toBeLessThan(10_000); // short timeouts, not the driver defaults
     } finally {
       await deadDb.destroy();
     }
   });
+});
+
+test('GET /readyz: 503 while no worker polls the lead task queue', async () => {
+  const nobodyPolls = createTestApp({ client: t.env.client, db: t.db, dataKeys: t.keys, taskQueue: 'nobody-polls-here' });
+  const res = await request(nobodyPolls).get('/readyz');
+  expect(res.status).toBe(503);
+  expect(res.body.error).toMatchObject({ code: 'not_ready', details: { checks: { temporal: 'ok', database: 'ok', worker: 'none' } } });
+  expect(res.body.error.message).toContain('no worker polls the task queue nobody-polls-here');
 });
 
 describe('GET /metrics', () => {

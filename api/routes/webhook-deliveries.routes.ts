@@ -73,7 +73,9 @@ export const WebhookDeliveryAttempt = z
     endpointId: WebhookEndpointId,
     eventId: z.string(),
     eventType: z.enum([...publicEventTypes, WEBHOOK_TEST_EVENT_TYPE]),
-    leadId: LeadId.nullable().openapi({ description: 'null for `webhook.test`.' }),
+    // A union, not LeadId.nullable(): zod-to-openapi renders that as allOf[LeadId, {type: [string, null]}],
+    // which no null satisfies (found by npm run fuzz).
+    leadId: z.union([LeadId, z.null()]).openapi({ description: 'null for `webhook.test`.' }),
     seq: z.number().int().nullable().openapi({ description: 'The event\'s seq in its lead; null for `webhook.test`.' }),
     attempt: z.number().int().min(1).openapi({ description: '1 for the event\'s first attempt to this endpoint.' }),
     attemptedAt: z.iso.datetime({ offset: true }),

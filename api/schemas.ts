@@ -6,6 +6,7 @@ import {
   contactAttemptSchema,
   disqualifyLeadSchema,
   engagementInputSchema,
+  isStorableText,
   leadProfileSchema,
   qualifyLeadSchema,
   rejectLeadSchema,
@@ -112,7 +113,8 @@ export const HistoryQuery = z.object({
 
 export const ListLeadsQuery = z.object({
   stage: z.enum(leadStages).optional(),
-  owner: z.string().min(1).max(200).optional().openapi({ example: 'rep-ada' }),
+  // A NUL in a query parameter is an error of PostgreSQL's (a 500), not an empty page (found by npm run fuzz).
+  owner: z.string().min(1).max(200).refine(isStorableText, 'must not contain NUL or unpaired surrogate characters').optional().openapi({ example: 'rep-ada' }),
   slaDueBefore: isoTimestamp.optional().openapi({
     description: 'Only leads with a running SLA due before this instant (the SLA board).',
     example: '2026-11-23T09:00:00Z',

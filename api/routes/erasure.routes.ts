@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import { erasureWorkflowIdForLead } from '../../client/lead-id';
 import { findErasureReceipt } from '../../db/erasure.repository';
+import { eraseLeadSchema, isStorableText } from '../../domain/lead-command.schemas';
 import { erasedParts, type ErasureReceipt, type ErasureRequest } from '../../domain/personal-data';
 import { leadErasureWorkflow } from '../../workflows/lead-erasure.workflow';
 import type { AppDeps } from '../app-deps';
@@ -19,8 +20,10 @@ import { guard, parse, projectedState, workflowDeadline } from './route-support'
 
 export const ErasureBody = z
   .object({
-    requestedBy: z.string().trim().min(1).max(200).openapi({ description: 'Who asked for the erasure (the privacy officer, a ticket queue): not the person.', example: 'privacy-officer' }),
-    reason: z.string().trim().min(1).max(500).optional().openapi({ description: 'A reference for the record, such as the request ticket. Put nothing personal here.', example: 'DSR-2026-0142' }),
+    // The erasure workflow checks requestedBy with the domain's schema: text it refuses (NUL, a lone surrogate)
+    // must be a 400 here, or the erasure would start, retry forever and answer 503 (found by npm run fuzz).
+    requestedBy: eraseLeadSchema.shape.requestedBy.meta({ description: 'Who asked for the erasure (the privacy officer, a ticket queue): not the person.', example: 'privacy-officer' }),
+    reason: z.string().trim().min(1).max(500).refine(isStorableText, 'must not contain NUL or unpaired surrogate characters').optional().openapi({ description: 'A reference for the record, such as the request ticket. Put nothing personal here.', example: 'DSR-2026-0142' }),
   })
   .strict()
   .openapi('ErasureRequest');

@@ -10,6 +10,7 @@ import {
   updateEndpoint,
   type WebhookEndpoint,
 } from '../../db/webhook-endpoints.repository';
+import { isStorableText } from '../../domain/lead-command.schemas';
 import { publicEventTypes } from '../../domain/public-events';
 import type { AppDeps } from '../app-deps';
 import { ApiError } from '../errors';
@@ -60,7 +61,8 @@ const EventTypes = z
   .max(100)
   .openapi({ description: 'The public event types to deliver (see `webhooks`); duplicates count once.', example: ['lead.mql', 'lead.assigned', 'lead.won'] });
 
-const Description = z.string().trim().max(500).openapi({ description: 'What the endpoint is for, for the people who run it.', example: 'CRM sync' });
+// PostgreSQL text cannot hold NUL: such a description was a 500 (found by npm run fuzz).
+const Description = z.string().trim().max(500).refine(isStorableText, 'must not contain NUL or unpaired surrogate characters').openapi({ description: 'What the endpoint is for, for the people who run it.', example: 'CRM sync' });
 
 export const CreateWebhookEndpointBody = z
   .object({

@@ -192,6 +192,11 @@ describe('erasure', () => {
     await erase(leadId, { requestedBy: 'privacy-officer' }, sales).expect(403);
     await erase(testLeadId('nobody@frequency-hopping.example')).expect(404);
     await erase(leadId, { reason: 'no requester' }).expect(400);
+    // Text PostgreSQL cannot store is refused before an erasure starts: it was a 503 after the deadline, and an
+    // erasure workflow that retried forever and held up the real one below (found by npm run fuzz).
+    await erase(leadId, { requestedBy: 'privacy\u0000officer' }).expect(400);
+    await erase(leadId, { requestedBy: 'privacy-officer', reason: 'DSR\u0000' }).expect(400);
+    await erase(leadId, { requestedBy: 'privacy-officer', reason: 'DSR \ud800' }).expect(400);
 
     const first = await erase(leadId).expect(200);
     expect(first.body).toEqual({

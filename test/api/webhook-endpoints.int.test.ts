@@ -212,6 +212,8 @@ describe('refusals', () => {
       ['no URL', { eventTypes: ['lead.mql'] }],
       ['an unknown field', { url: 'https://crm.example/hook', eventTypes: ['lead.mql'], secret: 'whsec_mine' }],
       ['enabled not a boolean', { url: 'https://crm.example/hook', eventTypes: ['lead.mql'], enabled: 'yes' }],
+      // PostgreSQL text cannot hold NUL: this was a 500 (found by npm run fuzz).
+      ['a NUL in the description', { url: 'https://crm.example/hook', eventTypes: ['lead.mql'], description: 'CRM\u0000sync' }],
     ];
     for (const [name, body] of cases) {
       const res = await create(body);
@@ -223,6 +225,9 @@ describe('refusals', () => {
     expect(badPatch.status).toBe(400);
     expect(JSON.stringify(badPatch.body.error.details)).toContain('unknown event type \\"lead.nope\\"');
     expect((await request(t.app).patch(`${BASE}/${created.id}`).set(admin).send({ url: 'mailto:ops@example.com' })).status).toBe(400);
+    const nul = await request(t.app).patch(`${BASE}/${created.id}`).set(admin).send({ description: 'CRM\u0000sync' });
+    expect({ status: nul.status, violations: documentViolations('patch', `${BASE}/{id}`, nul) }).toEqual({ status: 400, violations: [] });
+    expect((await request(t.app).get(`${BASE}/${created.id}/deliveries?eventId=evt%00x`).set(admin)).status).toBe(400);
     expect((await request(t.app).get(`${BASE}/not-an-id`).set(admin)).status).toBe(400);
     expect((await request(t.app).get(`${BASE}/${created.id}/deliveries?cursor=bm90LWEtY3Vyc29y`).set(admin)).status).toBe(400);
     expect((await request(t.app).get(`${BASE}/${created.id}/deliveries?limit=0`).set(admin)).status).toBe(400);

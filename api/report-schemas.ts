@@ -115,7 +115,7 @@ export const SlaReportSchema = z
         withinSla: count.openapi({ description: 'Decided before any MQL SLA breach of their cycle.' }),
         withinSlaShare: ratio,
         breaches: count.openapi({ description: 'MQL SLA breaches (SlaBreached with slaKind mql).' }),
-        reassignments: count.openapi({ description: 'MQL assignments after a breach (LeadAssigned with assignment > 1).' }),
+        reassignments: count.openapi({ description: 'MQL assignments by routing after a breach (LeadAssigned with assignment > 1 and no `by`; a manager\'s reassignment by hand is not counted).' }),
         handedBack: count.openapi({ description: 'MQLs recycled with reason sla_expired.' }),
         timeToFirstDecisionHours: Percentiles.openapi({ description: 'Hours from LeadBecameMql to the decision.' }),
       })

@@ -259,7 +259,8 @@ export async function slaReport(db: Db, period: ReportPeriod, now: Date): Promis
       ),
       e as (
         select count(*) filter (where type = 'SlaBreached' and mql_sla)::int as breaches,
-          count(*) filter (where type = 'LeadAssigned' and mql_sla and (data->>'assignment')::int > 1)::int as reassignments,
+          -- Reassignments by routing after a breach; a manager reassigning by hand (data.by set) is not one.
+          count(*) filter (where type = 'LeadAssigned' and mql_sla and (data->>'assignment')::int > 1 and data->>'by' is null)::int as reassignments,
           count(*) filter (where type = 'LeadRecycled' and data->>'reason' = 'sla_expired' and data->>'from' = 'mql')::int as handed_back
         from ev
       )

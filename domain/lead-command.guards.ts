@@ -125,21 +125,27 @@ export const fillFormGuard = guard<LeadCommand>(
 export const engagementInputGuard = guard<{ type: string; occurredAt: string; id?: string }>(
   object({ type: text({ trim: true, min: 1, max: 100 }), occurredAt: text({ iso: true }), id: optional(text({ min: 1, max: 200 })) }),
 );
-export const acceptLeadGuard = guard<LeadCommand>(object({ type: literal('AcceptLead'), rep: actor }));
+/** The rep a rep-bound API key acts as (see `ActingRep` in lead-commands.ts). */
+const actingRep = optional(actor);
+
+export const acceptLeadGuard = guard<LeadCommand>(object({ type: literal('AcceptLead'), rep: actor, actingRep }));
 export const rejectLeadGuard = guard<LeadCommand>(
-  object({ type: literal('RejectLead'), rep: actor, reason: oneOf(rejectReasons), note: optional(note) }),
+  object({ type: literal('RejectLead'), rep: actor, reason: oneOf(rejectReasons), note: optional(note), actingRep }),
 );
 export const qualifyLeadGuard = guard<LeadCommand>(
-  object({ type: literal('QualifyLead'), rep: actor, budget: bool, authority: bool, need: bool, timeline: bool, note: optional(note) }),
+  object({ type: literal('QualifyLead'), rep: actor, budget: bool, authority: bool, need: bool, timeline: bool, note: optional(note), actingRep }),
 );
 export const closeLeadGuard = guard<LeadCommand & { outcome?: string; reason?: string }>(
-  object({ type: literal('CloseLead'), rep: actor, outcome: oneOf(['won', 'lost']), reason: optional(text({ trim: true, min: 1, max: 100 })) }),
+  object({ type: literal('CloseLead'), rep: actor, outcome: oneOf(['won', 'lost']), reason: optional(text({ trim: true, min: 1, max: 100 })), actingRep }),
   (c) => (c.outcome === 'won' || c.reason !== undefined ? undefined : { path: ['reason'], message: 'a lost deal needs a reason (not_now recycles the lead)' }),
 );
 export const disqualifyLeadGuard = guard<LeadCommand>(
-  object({ type: literal('DisqualifyLead'), by: actor, reason: text({ trim: true, min: 1, max: 200 }) }),
+  object({ type: literal('DisqualifyLead'), by: actor, reason: text({ trim: true, min: 1, max: 200 }), actingRep }),
 );
 export const eraseLeadGuard = guard<LeadCommand>(object({ type: literal('EraseLead'), requestedBy: actor }));
 export const contactAttemptGuard = guard<LeadCommand>(
-  object({ type: literal('RecordContactAttempt'), rep: actor, channel: oneOf(contactChannels), outcome: optional(oneOf(contactOutcomes)), note: optional(note) }),
+  object({ type: literal('RecordContactAttempt'), rep: actor, channel: oneOf(contactChannels), outcome: optional(oneOf(contactOutcomes)), note: optional(note), actingRep }),
+);
+export const reassignLeadGuard = guard<LeadCommand>(
+  object({ type: literal('ReassignLead'), owner: actor, by: actor, reason: optional(text({ trim: true, min: 1, max: 200 })) }),
 );

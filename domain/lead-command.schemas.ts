@@ -56,12 +56,16 @@ export const engagementInputSchema = z.object({
   id: text().min(1).max(200).optional(),
 });
 
-export const acceptLeadSchema = z.object({ type: z.literal('AcceptLead'), rep: actor });
+/** The rep a rep-bound API key acts as (see `ActingRep` in lead-commands.ts). */
+const actingRep = actor.optional();
+
+export const acceptLeadSchema = z.object({ type: z.literal('AcceptLead'), rep: actor, actingRep });
 export const rejectLeadSchema = z.object({
   type: z.literal('RejectLead'),
   rep: actor,
   reason: z.enum(rejectReasons),
   note: note.optional(),
+  actingRep,
 });
 export const qualifyLeadSchema = z.object({
   type: z.literal('QualifyLead'),
@@ -71,6 +75,7 @@ export const qualifyLeadSchema = z.object({
   need: z.boolean(),
   timeline: z.boolean(),
   note: note.optional(),
+  actingRep,
 });
 export const closeLeadSchema = z
   .object({
@@ -78,6 +83,7 @@ export const closeLeadSchema = z
     rep: actor,
     outcome: z.enum(['won', 'lost']),
     reason: text().trim().min(1).max(100).optional(),
+    actingRep,
   })
   .refine((c) => c.outcome === 'won' || c.reason !== undefined, {
     message: 'a lost deal needs a reason (not_now recycles the lead)',
@@ -87,6 +93,7 @@ export const disqualifyLeadSchema = z.object({
   type: z.literal('DisqualifyLead'),
   by: actor,
   reason: text().trim().min(1).max(200),
+  actingRep,
 });
 
 /** Who asked for the person's erasure (the privacy officer's id, not the person's). */
@@ -101,6 +108,15 @@ export const contactAttemptSchema = z.object({
   channel: z.enum(contactChannels),
   outcome: z.enum(contactOutcomes).optional(),
   note: note.optional(),
+  actingRep,
+});
+
+/** A manager gives an MQL or a SAL to another rep (`owner`) by hand; `by` is the manager. */
+export const reassignLeadSchema = z.object({
+  type: z.literal('ReassignLead'),
+  owner: actor,
+  by: actor,
+  reason: text().trim().min(1).max(200).optional(),
 });
 
 export const salesCommandSchema = z.union([

@@ -29,11 +29,22 @@ export type FillForm = {
   consent?: ConsentRecord;
 };
 export type RecordEngagement = { type: 'RecordEngagement'; engagements: EngagementInput[] };
-export type AcceptLead = { type: 'AcceptLead'; rep: string };
-export type RejectLead = { type: 'RejectLead'; rep: string; reason: RejectReason; note?: string };
-export type QualifyLead = { type: 'QualifyLead'; rep: string; note?: string } & Record<BantCriterion, boolean>;
-export type CloseLead = { type: 'CloseLead'; rep: string; outcome: 'won' | 'lost'; reason?: string };
-export type DisqualifyLead = { type: 'DisqualifyLead'; by: string; reason: string };
+/**
+ * Who may decide. Set when the caller's API key is bound to a rep: the command then applies only to a
+ * lead that rep owns, and only in that rep's name (its `rep`, or `by` for a disqualification). `decide`
+ * checks it against the owner the lead has when the command is applied, inside the lead workflow, so a
+ * reassignment (an SLA breach, a manager) that lands first is always seen. Absent for keys that are not
+ * bound to a rep (a manager, or an integration that relays its own users' decisions).
+ */
+export interface ActingRep {
+  actingRep?: string;
+}
+
+export type AcceptLead = { type: 'AcceptLead'; rep: string } & ActingRep;
+export type RejectLead = { type: 'RejectLead'; rep: string; reason: RejectReason; note?: string } & ActingRep;
+export type QualifyLead = { type: 'QualifyLead'; rep: string; note?: string } & Record<BantCriterion, boolean> & ActingRep;
+export type CloseLead = { type: 'CloseLead'; rep: string; outcome: 'won' | 'lost'; reason?: string } & ActingRep;
+export type DisqualifyLead = { type: 'DisqualifyLead'; by: string; reason: string } & ActingRep;
 export type Unsubscribe = { type: 'Unsubscribe' };
 export type RecordContactAttempt = {
   type: 'RecordContactAttempt';
@@ -41,7 +52,12 @@ export type RecordContactAttempt = {
   channel: ContactChannel;
   outcome?: ContactOutcome;
   note?: string;
-};
+} & ActingRep;
+/**
+ * A manager gives an MQL or a SAL to another rep by hand: `owner` gets the lead with a fresh SLA window
+ * of the stage, `by` is the manager, `reason` a short reference for the record.
+ */
+export type ReassignLead = { type: 'ReassignLead'; owner: string; by: string; reason?: string };
 /** The lead's decay timer fired: fade the engagement score by the policy's half-life. */
 export type DecayEngagement = { type: 'DecayEngagement' };
 export type AssignOwner = { type: 'AssignOwner'; owner: string };
@@ -62,6 +78,7 @@ export type LeadCommand =
   | DisqualifyLead
   | Unsubscribe
   | RecordContactAttempt
+  | ReassignLead
   | DecayEngagement
   | AssignOwner
   | SendSlaReminder
@@ -80,3 +97,6 @@ export const salesCommandTypes = [
   'DisqualifyLead',
   'RecordContactAttempt',
 ] as const;
+
+/** Commands only a manager may send (scope `manager`, which `admin` implies). */
+export const managerCommandTypes = ['ReassignLead'] as const;

@@ -20,7 +20,23 @@ import { addDays, addHours, isDue, slaDeadlines, type SlaDeadlines } from './sla
  * there is exactly one place that knows what a lead may do next.
  */
 
-export type RefusalCode = 'STAGE_DOES_NOT_ALLOW' | 'LEAD_NOT_FOUND' | 'NOT_DUE' | 'CONTACT_ATTEMPTS_REQUIRED' | 'LEAD_ERASED';
+export type RefusalCode =
+  | 'STAGE_DOES_NOT_ALLOW'
+  | 'LEAD_NOT_FOUND'
+  | 'NOT_DUE'
+  | 'CONTACT_ATTEMPTS_REQUIRED'
+  | 'LEAD_ERASED'
+  /** A rep-bound caller named another rep (`rep` or `by`) than the one it is bound to. */
+  | 'ACTING_AS_SOMEONE_ELSE'
+  /** A rep-bound caller's rep does not own the lead (now, when the command is applied). */
+  | 'NOT_OWNER'
+  /** A reassignment to the rep who owns the lead already (it would only restart their SLA window). */
+  | 'ALREADY_OWNER'
+  /** A reassignment to someone who is neither a rep nor the manager in the lead's policy. */
+  | 'UNKNOWN_OWNER';
+
+/** Refusals that say the caller may not do this (403), as opposed to what the lead's stage allows (409). */
+export const authorityRefusalCodes: readonly RefusalCode[] = ['ACTING_AS_SOMEONE_ELSE', 'NOT_OWNER'];
 
 export interface CommandRefusal {
   code: RefusalCode;
@@ -46,8 +62,8 @@ export const rejectDestination: Record<RejectReason, 'recycled' | 'disqualified'
 
 const stageCommands: Record<LeadStage, LeadCommandType[]> = {
   inquiry: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'DisqualifyLead'],
-  mql: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'AcceptLead', 'RejectLead', 'DisqualifyLead'],
-  sal: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'RecordContactAttempt', 'QualifyLead', 'RejectLead', 'DisqualifyLead'],
+  mql: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'AcceptLead', 'RejectLead', 'DisqualifyLead', 'ReassignLead'],
+  sal: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'RecordContactAttempt', 'QualifyLead', 'RejectLead', 'DisqualifyLead', 'ReassignLead'],
   sql: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'CloseLead', 'DisqualifyLead'],
   recycled: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'DisqualifyLead'],
   won: [],
@@ -83,6 +99,8 @@ export function decide(
   if (isErased(state)) {
     return refuse('LEAD_ERASED', command, state, `lead ${state.leadId} was erased at ${state.erasedAt}: it takes no more commands`);
   }
+  const unauthorised = actingRepRefusal(command, state);
+  if (unauthorised) return unauthorised;
   const draft = new Draft(state, now);
   switch (command.type) {
     case 'FillForm': {
@@ -252,6 +270,32 @@ export function decide(
         assignment: state.breachedOwners.length + 1,
         ...clock,
         policyVersion: policy.version,
+      });
+      return draft.decision();
+    }
+    case 'ReassignLead': {
+      if (!requireStage(state, command)) return refuseStage(command, state);
+      const kind = slaKindOf(state.stage)!;
+      if (!isRoutingTarget(command.owner, policy)) {
+        return refuse('UNKNOWN_OWNER', command, state, `${command.owner} is neither a rep (routing.reps) nor the manager of the lead's policy`);
+      }
+      if (command.owner === state.owner) {
+        return refuse('ALREADY_OWNER', command, state, `lead ${state.leadId} is already owned by ${command.owner}`);
+      }
+      // A fresh window for the new owner, counted as the policy counts it (their calendar with business
+      // hours). Breaches so far stay counted: handing a lead to a colleague does not buy it another round.
+      const { slaDueAt, remindAt, ...clock } = deadlinesAsEventData(kind, now, policy, command.owner, state.profile.country);
+      draft.emit('LeadAssigned', {
+        owner: command.owner,
+        slaKind: kind,
+        slaDueAt,
+        remindAt,
+        assignment: state.breachedOwners.length + 1,
+        ...clock,
+        policyVersion: policy.version,
+        by: command.by,
+        ...(state.owner !== undefined ? { previousOwner: state.owner } : {}),
+        ...(command.reason !== undefined ? { reason: command.reason } : {}),
       });
       return draft.decision();
     }
@@ -621,6 +665,50 @@ function recycle(
     coolOffUntil: addDays(draft.nowIso, policy.recycleCoolOffDays),
     ...(policy.nurtureTracks?.[reason] !== undefined ? { nurtureTrack: policy.nurtureTracks[reason] } : {}),
   });
+}
+
+/**
+ * Who may decide: a command sent with a rep-bound key (`actingRep`) must be in that rep's name and the
+ * lead must be theirs. Checked before the stage, so a caller who may not act on a lead learns nothing
+ * about it. It reads the owner from the state the command is decided against, which in the workflow is
+ * the lead's own state under its lock: an SLA breach or a manager's reassignment that was applied first
+ * is always seen, however stale the caller's view of the lead was.
+ */
+function actingRepRefusal(command: LeadCommand, state: LeadState): Decision | undefined {
+  const acting = actingRepOf(command);
+  if (!acting) return undefined;
+  if (acting.named !== acting.actingRep) {
+    return refuse(
+      'ACTING_AS_SOMEONE_ELSE',
+      command,
+      state,
+      `a key bound to ${acting.actingRep} may only decide in that rep's own name, not as ${acting.named}`,
+    );
+  }
+  if (state.owner !== acting.actingRep) {
+    return refuse('NOT_OWNER', command, state, `lead ${state.leadId} is not owned by ${acting.actingRep}; a key bound to a rep decides only on that rep's leads`);
+  }
+  return undefined;
+}
+
+function actingRepOf(command: LeadCommand): { actingRep: string; named: string } | undefined {
+  switch (command.type) {
+    case 'AcceptLead':
+    case 'RejectLead':
+    case 'QualifyLead':
+    case 'CloseLead':
+    case 'RecordContactAttempt':
+      return command.actingRep === undefined ? undefined : { actingRep: command.actingRep, named: command.rep };
+    case 'DisqualifyLead':
+      return command.actingRep === undefined ? undefined : { actingRep: command.actingRep, named: command.by };
+    default:
+      return undefined;
+  }
+}
+
+/** Who a lead may be given to by hand: a rep of the policy, or its manager (where routing falls back to). */
+function isRoutingTarget(owner: string, policy: LeadPolicy): boolean {
+  return owner === policy.routing.manager || policy.routing.reps.some((rep) => rep.id === owner);
 }
 
 function requireStage(state: LeadState, command: LeadCommand): boolean {

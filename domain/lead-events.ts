@@ -117,10 +117,24 @@ interface SlaClockDetail {
   /** The calendar the window was counted on (business hours), by name in the policy. */
   calendar?: string;
 }
-/** `policyVersion`: the policy that routed the lead and set its SLA (absent in older histories). */
+/**
+ * `policyVersion`: the policy that routed the lead and set its SLA (absent in older histories).
+ * `by` (with `previousOwner` and `reason` when there are any) is present only on a reassignment by hand:
+ * the manager who gave the lead to `owner`. Routing's own assignments carry no `by`.
+ */
 export type LeadAssigned = EventBase<
   'LeadAssigned',
-  { owner: string; slaKind: SlaKind; slaDueAt: string; remindAt: string; assignment: number; policyVersion?: string } & SlaClockDetail
+  {
+    owner: string;
+    slaKind: SlaKind;
+    slaDueAt: string;
+    remindAt: string;
+    assignment: number;
+    policyVersion?: string;
+    by?: string;
+    previousOwner?: string;
+    reason?: string;
+  } & SlaClockDetail
 >;
 export type SlaReminderSent = EventBase<
   'SlaReminderSent',

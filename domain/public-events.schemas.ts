@@ -37,7 +37,15 @@ const empty = z.strictObject({});
 export const publicEventDetailSchemas: Record<PublicEventType, z.ZodType> = {
   'lead.captured': empty,
   'lead.mql': z.strictObject({ via: z.enum(['score', 'hand_raiser']), fitScore: z.number(), engagementScore: z.number(), mqlCycle: z.number().int(), policyVersion: text }),
-  'lead.assigned': z.strictObject({ owner: text, slaKind, slaDueAt: iso, assignment: z.number().int() }),
+  'lead.assigned': z.strictObject({
+    owner: text,
+    slaKind,
+    slaDueAt: iso,
+    assignment: z.number().int().meta({ description: 'The routing round: 1 for the first owner of the stage, 2 after the first SLA breach, …' }),
+    by: text.nullable().meta({ description: 'The manager who reassigned the lead by hand (POST /v1/leads/{leadId}/assign); null when routing assigned it.' }),
+    previousOwner: text.nullable().meta({ description: 'Who owned the lead before a reassignment by hand; null otherwise.' }),
+    reason: text.nullable().meta({ description: "The manager's reason for a reassignment by hand, when given." }),
+  }),
   'lead.sla_reminder': z.strictObject({ owner: text, slaKind, slaDueAt: iso, reminder: z.number().int().optional() }),
   'lead.sla_breached': z.strictObject({ owner: text, slaKind, slaDueAt: iso, breach: z.number().int(), escalateTo: text }),
   'lead.accepted': z.strictObject({ rep: text, slaDueAt: iso }),

@@ -123,7 +123,16 @@ function detailOf(event: LeadEvent): Record<string, unknown> {
     case 'LeadBecameMql':
       return { ...event.data };
     case 'LeadAssigned':
-      return { owner: event.data.owner, slaKind: event.data.slaKind, slaDueAt: event.data.slaDueAt, assignment: event.data.assignment };
+      return {
+        owner: event.data.owner,
+        slaKind: event.data.slaKind,
+        slaDueAt: event.data.slaDueAt,
+        assignment: event.data.assignment,
+        // A reassignment by hand names the manager; routing's own assignments have no `by`.
+        by: event.data.by ?? null,
+        previousOwner: event.data.previousOwner ?? null,
+        reason: event.data.reason ?? null,
+      };
     case 'SlaReminderSent':
       return { ...event.data };
     case 'SlaBreached':

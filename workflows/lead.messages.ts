@@ -8,6 +8,7 @@ import type {
   EraseLead,
   FillForm,
   QualifyLead,
+  ReassignLead,
   RecordContactAttempt,
   RejectLead,
 } from '../domain/lead-commands';
@@ -55,6 +56,7 @@ export type CloseInput = Without<CloseLead, 'type'>;
 export type DisqualifyInput = Without<DisqualifyLead, 'type'>;
 export type ContactAttemptInput = Without<RecordContactAttempt, 'type'>;
 export type EraseInput = Without<EraseLead, 'type'>;
+export type ReassignInput = Without<ReassignLead, 'type'>;
 
 /** The erase Update's answer: the lead recorded LeadErased (at `seq`) and its workflow is ending. */
 export interface ErasedAnswer {
@@ -84,6 +86,12 @@ export const qualifyUpdate = defineUpdate<LeadState, [QualifyInput]>('qualify');
 export const closeUpdate = defineUpdate<LeadState, [CloseInput]>('close');
 export const disqualifyUpdate = defineUpdate<LeadState, [DisqualifyInput]>('disqualify');
 export const contactAttemptUpdate = defineUpdate<LeadState, [ContactAttemptInput]>('recordContactAttempt');
+/**
+ * A manager gives an MQL or a SAL to another rep by hand (POST /v1/leads/{id}/assign): recorded as
+ * LeadAssigned with `by`, with a fresh SLA window for the new owner. Added after the first release: a
+ * new handler only, so no recorded history changes.
+ */
+export const reassignUpdate = defineUpdate<LeadState, [ReassignInput]>('reassign');
 /**
  * Erase the person (sent by the erasure workflow, never by sales): the lead records LeadErased, drops
  * what it still had to do (timers, queued engagement, undelivered notifications) and its workflow ends.

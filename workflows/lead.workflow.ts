@@ -22,6 +22,7 @@ import {
   engagementInputGuard,
   fillFormGuard,
   qualifyLeadGuard,
+  reassignLeadGuard,
   rejectLeadGuard,
   type Guard,
 } from '../domain/lead-command.guards';
@@ -49,6 +50,7 @@ import {
   INVALID_COMMAND,
   leadStateQuery,
   qualifyUpdate,
+  reassignUpdate,
   rejectUpdate,
   submitFormUpdate,
   unsubscribeSignal,
@@ -152,7 +154,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
 
   /**
    * The validator runs the decider against the current state, so a refused command never reaches the
-   * history. The handler decides again under the lock: the stage may have moved while it waited.
+   * history. The handler decides again under the lock: the stage may have moved while it waited. Who
+   * may decide (a rep-bound key's `actingRep` must own the lead) is part of that decision, so it is
+   * checked here, against the lead's own owner at the moment the command applies, and never races a
+   * reassignment (an SLA breach, a manager) the way a check of the read model in the API would.
    */
   function commandUpdate<I extends object, R>(
     def: UpdateDefinition<R, [I]>,
@@ -187,6 +192,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   commandUpdate(closeUpdate, closeLeadGuard, 'CloseLead', newState);
   commandUpdate(disqualifyUpdate, disqualifyLeadGuard, 'DisqualifyLead', newState);
   commandUpdate(contactAttemptUpdate, contactAttemptGuard, 'RecordContactAttempt', newState);
+  commandUpdate(reassignUpdate, reassignLeadGuard, 'ReassignLead', newState);
   commandUpdate(eraseUpdate, eraseLeadGuard, 'EraseLead', (s) => ({ leadId: s.leadId, erasedAt: s.erasedAt!, seq: s.seq }));
   commandUpdate(submitFormUpdate, fillFormGuard, 'FillForm', (s, wasCaptured) => ({
     leadId: s.leadId,

@@ -19,6 +19,7 @@ const pairs: [string, guards.Guard<unknown>, z.ZodType][] = [
   ['DisqualifyLead', guards.disqualifyLeadGuard, schemas.disqualifyLeadSchema],
   ['RecordContactAttempt', guards.contactAttemptGuard, schemas.contactAttemptSchema],
   ['EraseLead', guards.eraseLeadGuard, schemas.eraseLeadSchema],
+  ['ReassignLead', guards.reassignLeadGuard, schemas.reassignLeadSchema],
 ];
 
 const edgyString = fc.oneof(
@@ -62,6 +63,8 @@ const payload = (type: string) => fc.record(
     id: maybe(edgyString),
     rep: maybe(edgyString),
     by: maybe(edgyString),
+    owner: maybe(edgyString),
+    actingRep: maybe(fc.oneof(edgyString, fc.constantFrom('rep-ada', ' rep-ada '))),
     requestedBy: maybe(edgyString),
     reason: maybe(fc.oneof(fc.constantFrom('not_ready', 'competitor', 'not_now', 'nope'), edgyString)),
     note: maybe(edgyString),

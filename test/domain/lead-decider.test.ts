@@ -243,8 +243,8 @@ const openStageNames = ['inquiry', 'mql', 'sal', 'sql', 'recycled'] as const;
 /** What people may send in each stage: the lifecycle's contract with the API. */
 const expectedAllowed: Record<LeadStage, LeadCommandType[]> = {
   inquiry: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'DisqualifyLead'],
-  mql: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'AcceptLead', 'RejectLead', 'DisqualifyLead'],
-  sal: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'RecordContactAttempt', 'QualifyLead', 'RejectLead', 'DisqualifyLead'],
+  mql: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'AcceptLead', 'RejectLead', 'DisqualifyLead', 'ReassignLead'],
+  sal: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'RecordContactAttempt', 'QualifyLead', 'RejectLead', 'DisqualifyLead', 'ReassignLead'],
   sql: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'CloseLead', 'DisqualifyLead'],
   recycled: ['FillForm', 'RecordEngagement', 'Unsubscribe', 'DisqualifyLead'],
   won: [],
@@ -268,6 +268,7 @@ const sampleCommands: Record<LeadCommandType, LeadCommand> = {
   RecordContactAttempt: { type: 'RecordContactAttempt', rep: 'rep-grace', channel: 'phone', outcome: 'no_answer' },
   DecayEngagement: { type: 'DecayEngagement' },
   EraseLead: { type: 'EraseLead', requestedBy: 'privacy-officer' },
+  ReassignLead: { type: 'ReassignLead', owner: 'rep-linus', by: 'manager-margaret' },
 };
 const peopleCommandTypes: LeadCommandType[] = [
   'FillForm',
@@ -279,6 +280,7 @@ const peopleCommandTypes: LeadCommandType[] = [
   'CloseLead',
   'DisqualifyLead',
   'RecordContactAttempt',
+  'ReassignLead',
 ];
 
 // =======================================================================================================
@@ -1534,5 +1536,153 @@ describe('erasing a lead (GDPR art. 17)', () => {
     const same = bounced.when(fillForm(ada), MID_COOL_OFF).thenEmits('FormFilled');
     expect(same.event('FormFilled').data).not.toHaveProperty('repairedContactData');
     expect(same.after.recycle?.needsDataRepair).toBe(true);
+  });
+});
+
+/** The command as a key bound to `actingRep` sends it. */
+const as = <C extends LeadCommand>(actingRep: string, command: C): C => ({ ...command, actingRep });
+
+describe('who may decide: commands from a key bound to a rep', () => {
+  it('decides on a lead the rep owns, in the rep\'s own name', () => {
+    const outcome = given(...anAssignedMql).when(as('rep-ada', accept('rep-ada')), MON_1000).thenEmits('LeadAccepted').thenStage('sal');
+    expect(outcome.event('LeadAccepted').data.rep).toBe('rep-ada');
+  });
+
+  it('refuses a lead another rep owns (NOT_OWNER), and records nothing', () => {
+    const outcome = given(...anAssignedMql).when(as('rep-grace', accept('rep-grace')), MON_1000).thenRefused('NOT_OWNER');
+    expect(outcome.after).toBe(outcome.before);
+    if (!outcome.decision.ok) expect(outcome.decision.refusal.message).not.toContain('rep-ada');
+  });
+
+  it('refuses a decision in another rep\'s name (ACTING_AS_SOMEONE_ELSE), even on its own lead', () => {
+    given(...anAssignedMql).when(as('rep-ada', accept('rep-grace')), MON_1000).thenRefused('ACTING_AS_SOMEONE_ELSE');
+    given(...aSal).when(as('rep-ada', disqualify('fake_company', 'ops-olga')), MON_1100).thenRefused('ACTING_AS_SOMEONE_ELSE');
+  });
+
+  it.each<[string, Step[], (rep: string) => LeadCommand]>([
+    ['reject an MQL', anAssignedMql, (rep) => reject('no_budget', rep)],
+    ['record a contact attempt on a SAL', aSal, (rep) => ({ type: 'RecordContactAttempt', rep, channel: 'phone' })],
+    ['qualify a SAL', aSal, (rep) => qualify({}, rep)],
+    ['close an SQL', anSql, (rep) => closeWon(rep)],
+    ['disqualify a SAL', aSal, (rep) => disqualify('fake_company', rep)],
+  ])('applies to every sales command: %s', (_what, steps, command) => {
+    const lead = given(...steps);
+    expect(lead.state.owner).toBe('rep-ada');
+    lead.when(as('rep-grace', command('rep-grace')), MON_1200).thenRefused('NOT_OWNER');
+    expect(lead.when(as('rep-ada', command('rep-ada')), MON_1200).decision.ok).toBe(true);
+  });
+
+  it('refuses a lead nobody owns: an inquiry, an MQL waiting for its owner, a recycled lead', () => {
+    given(...anInquiry).when(as('rep-ada', disqualify('spam', 'rep-ada')), MON_1000).thenRefused('NOT_OWNER');
+    given(...anMql).when(as('rep-ada', accept('rep-ada')), MON_1000).thenRefused('NOT_OWNER');
+    given(...aRecycled).when(as('rep-ada', disqualify('spam', 'rep-ada')), MON_1200).thenRefused('NOT_OWNER');
+  });
+
+  it('checks who may decide before the stage, so a caller who may not act learns nothing about the lead', () => {
+    // An MQL cannot be qualified, but a rep who does not own it hears only that it is not theirs.
+    given(...anAssignedMql).when(as('rep-grace', qualify({}, 'rep-grace')), MON_1000).thenRefused('NOT_OWNER');
+    given(...anAssignedMql).when(as('rep-ada', qualify({}, 'rep-ada')), MON_1000).thenRefused('STAGE_DOES_NOT_ALLOW');
+  });
+
+  it('reads the owner the lead has when the command is decided: after a breach reassigns it, the former owner is refused', () => {
+    const reassigned = given(...anAssignedMql, at(TUE_0300, remind), at(TUE_0900, breach), at(TUE_0900, assign('rep-grace')));
+    reassigned.when(as('rep-ada', accept('rep-ada')), TUE_0900).thenRefused('NOT_OWNER');
+    reassigned.when(as('rep-grace', accept('rep-grace')), TUE_0900).thenEmits('LeadAccepted');
+  });
+
+  it('leaves commands without a bound rep as they were: any rep, any lead', () => {
+    given(...anAssignedMql).when(accept('rep-grace'), MON_1000).thenEmits('LeadAccepted');
+    given(...anInquiry).when(disqualify('spam', 'ops-olga'), MON_1000).thenEmits('LeadDisqualified');
+  });
+});
+
+describe('reassignment by a manager', () => {
+  const reassign = (owner: string, reason?: string): LeadCommand => ({
+    type: 'ReassignLead',
+    owner,
+    by: 'manager-margaret',
+    ...(reason !== undefined ? { reason } : {}),
+  });
+  const plusHours = (iso: string, hours: number) => new Date(Date.parse(iso) + hours * 3_600_000).toISOString();
+
+  it('gives an MQL to another rep with a fresh 24 h window: LeadAssigned with by, previousOwner and reason', () => {
+    const outcome = given(...anAssignedMql)
+      .when(reassign('rep-grace', 'ada is on leave'), MON_1200)
+      .thenEmits('LeadAssigned')
+      .thenStage('mql');
+    expect(outcome.event('LeadAssigned').data).toEqual({
+      owner: 'rep-grace',
+      slaKind: 'mql',
+      slaDueAt: plusHours(MON_1200, 24),
+      remindAt: plusHours(MON_1200, 18),
+      assignment: 1,
+      policyVersion: policy.version,
+      by: 'manager-margaret',
+      previousOwner: 'rep-ada',
+      reason: 'ada is on leave',
+    });
+    expect(outcome.after.owner).toBe('rep-grace');
+    expect(outcome.after.sla).toEqual({
+      kind: 'mql',
+      owner: 'rep-grace',
+      startedAt: MON_1200,
+      remindAt: plusHours(MON_1200, 18),
+      dueAt: plusHours(MON_1200, 24),
+      reminded: false,
+    });
+    expect(nextTimer(outcome.after)).toEqual({ at: plusHours(MON_1200, 18), command: 'SendSlaReminder' });
+  });
+
+  it('gives a SAL to another rep with a fresh 5-day SAL window, keeping its contact attempts', () => {
+    const sal = given(...aSal, at(MON_1100, { type: 'RecordContactAttempt', rep: 'rep-ada', channel: 'phone' }));
+    const outcome = sal.when(reassign('rep-linus'), MON_1200).thenEmits('LeadAssigned').thenStage('sal');
+    expect(outcome.event('LeadAssigned').data).toMatchObject({
+      owner: 'rep-linus',
+      slaKind: 'sal',
+      slaDueAt: plusHours(MON_1200, 5 * 24),
+      remindAt: plusHours(MON_1200, 90),
+      by: 'manager-margaret',
+      previousOwner: 'rep-ada',
+    });
+    expect(outcome.event('LeadAssigned').data).not.toHaveProperty('reason');
+    expect(outcome.after).toMatchObject({ owner: 'rep-linus', sla: { kind: 'sal', owner: 'rep-linus', startedAt: MON_1200 }, contactAttempts: 1 });
+  });
+
+  it('the new owner decides from then on; the former owner\'s bound key is refused', () => {
+    const lead = given(...anAssignedMql, at(MON_1000, reassign('rep-grace')));
+    lead.when(as('rep-ada', accept('rep-ada')), MON_1100).thenRefused('NOT_OWNER');
+    lead.when(as('rep-grace', accept('rep-grace')), MON_1100).thenEmits('LeadAccepted');
+  });
+
+  it('gives an MQL waiting for its owner one, without a previous owner; the manager may take it', () => {
+    const outcome = given(...anMql).when(reassign(policy.routing.manager), MON_1000).thenEmits('LeadAssigned');
+    expect(outcome.event('LeadAssigned').data).not.toHaveProperty('previousOwner');
+    expect(outcome.after.owner).toBe(policy.routing.manager);
+    expect(needsOwner(outcome.after)).toBe(false);
+  });
+
+  it('keeps the breaches counted: after one breach, the next owner\'s breach hands the lead back', () => {
+    const afterBreach = given(...anAssignedMql, at(TUE_0300, remind), at(TUE_0900, breach), at(TUE_0900, assign('rep-grace')));
+    const reassigned = afterBreach.when(reassign('rep-linus'), WED_0300).thenEmits('LeadAssigned');
+    expect(reassigned.event('LeadAssigned').data).toMatchObject({ assignment: 2, previousOwner: 'rep-grace' });
+    const lead = given(...afterBreach.history, ...reassigned.events);
+    expect(lead.state.slaBreaches).toBe(1);
+    const due = lead.state.sla!.dueAt;
+    given(...lead.history, at(plusHours(WED_0300, 18), remind))
+      .when(breach, due)
+      .thenEmits('SlaBreached', 'LeadRecycled')
+      .thenStage('recycled');
+  });
+
+  it('refuses to give the lead to its owner again (ALREADY_OWNER): that would only restart the window', () => {
+    given(...anAssignedMql).when(reassign('rep-ada'), MON_1200).thenRefused('ALREADY_OWNER');
+  });
+
+  it('refuses someone who is neither a rep nor the manager of the lead\'s policy (UNKNOWN_OWNER)', () => {
+    given(...anAssignedMql).when(reassign('rep-nobody'), MON_1200).thenRefused('UNKNOWN_OWNER');
+  });
+
+  it.each(['inquiry', 'sql', 'recycled', 'won', 'disqualified'] as const)('is refused in %s (STAGE_DOES_NOT_ALLOW)', (stage) => {
+    given(...stageSetups[stage]).when(reassign('rep-grace'), MAY_20).thenRefused('STAGE_DOES_NOT_ALLOW', expectedAllowed[stage]);
   });
 });

@@ -31,6 +31,26 @@ describe('the public event catalogue', () => {
     expect(events[4]!.data.detail).toMatchObject({ opportunityId: expect.any(String) });
   });
 
+  it('a reassignment by hand is lead.assigned naming the manager, the previous owner and the reason', () => {
+    const lead = new LeadDriver('lead-reassigned')
+      .assigned('rep-ada')
+      .wait(2)
+      .run({ type: 'ReassignLead', owner: 'rep-grace', by: 'manager-margaret', reason: 'rep-ada is on leave' });
+    const [routed, manual] = publicEventsOf(lead.leadId, lead.events).filter((e) => e.type === 'lead.assigned');
+    for (const e of [routed!, manual!]) expect(anyPublicEventSchema.parse(e)).toEqual(e);
+    expect(routed!.data.detail).toMatchObject({ owner: 'rep-ada', by: null, previousOwner: null, reason: null });
+    expect(manual!.data.detail).toEqual({
+      owner: 'rep-grace',
+      slaKind: 'mql',
+      slaDueAt: lead.state.sla!.dueAt,
+      assignment: 1,
+      by: 'manager-margaret',
+      previousOwner: 'rep-ada',
+      reason: 'rep-ada is on leave',
+    });
+    expect(manual!.data.lead).toMatchObject({ owner: 'rep-grace', sla: { kind: 'mql', owner: 'rep-grace' } });
+  });
+
   it("reps' notes are never published", () => {
     const lead = journeys.bantGapRecycle!(new LeadDriver('lead-notes'));
     const withNotes = lead.events.map((e) => (e.type === 'LeadRejected' || e.type === 'LeadQualified' ? { ...e, data: { ...e.data, note: 'called Ada' } } : e)) as LeadEvent[];

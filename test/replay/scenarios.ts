@@ -13,6 +13,7 @@ import {
   LEAD_TASK_QUEUE,
   leadStateQuery,
   qualifyUpdate,
+  reassignUpdate,
   rejectUpdate,
   submitFormUpdate,
   unsubscribeSignal,
@@ -94,6 +95,29 @@ export const scenarios: Record<string, (env: TestWorkflowEnvironment) => Promise
     await env.sleep('1 hour');
     await h.executeUpdate(eraseUpdate, { args: [{ requestedBy: 'privacy-officer' }] });
     await h.result();
+    return h;
+  },
+  /**
+   * Reassigned by hand (a manager, issue 16): an MQL given to another rep at 2 h, whose own window then
+   * breaches and is routed on; the next owner accepts with a rep-bound key (`actingRep`), and the SAL is
+   * given to a third rep. Encrypted, its data key in test/replay/keys/.
+   */
+  async 'reassigned-by-manager'(env) {
+    const email = 'reassigned@replay.example';
+    const h = await startLead(env, email);
+    await h.executeUpdate(submitFormUpdate, { args: [handRaiserForm(email)] });
+    await env.sleep('2 hours');
+    const reps = defaultLeadPolicy.routing.reps.map((r) => r.id);
+    const first = (await h.query(leadStateQuery)).owner;
+    const second = reps.find((r) => r !== first)!;
+    await h.executeUpdate(reassignUpdate, { args: [{ owner: second, by: 'manager-margaret', reason: 'first owner on leave' }] });
+    await env.sleep('25 hours');
+    const { owner } = await h.query(leadStateQuery);
+    const accepting = owner ?? second;
+    await h.executeUpdate(acceptUpdate, { args: [{ rep: accepting, actingRep: accepting }] });
+    await h.executeUpdate(reassignUpdate, { args: [{ owner: reps.find((r) => r !== accepting)!, by: 'manager-margaret' }] });
+    await env.sleep('1 hour');
+    await h.query(leadStateQuery);
     return h;
   },
   /** Reminder at 18 h, breach and reassignment at 24 h, hand-back to marketing at 48 h. */

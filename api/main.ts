@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   if (!config.database.databaseUrl) {
     throw new Error('npm run api needs DATABASE_URL: the embedded PGlite database can only be opened by one process (use npm start to run everything in one process)');
   }
-  if (config.api.keys.length === 0) throw new Error('no API keys: set LEADFLOW_API_KEYS or LEADFLOW_API_KEYS_FILE');
+  if (config.api.keys.length + config.api.hashedKeys.length === 0) throw new Error('no API keys: set LEADFLOW_API_KEYS or LEADFLOW_API_KEYS_FILE');
   const db = createDatabase(config.database);
   await migrateToLatest(db);
   const connection = await Connection.connect({ address: config.temporal.address });

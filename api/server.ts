@@ -27,7 +27,7 @@ export async function startApiServer(config: LeadflowConfig, db: Db, client: Cli
     policySource: config.policySource,
     taskQueue: config.temporal.taskQueue,
     auth: {
-      keys: config.api.keys,
+      keys: [...config.api.keys, ...config.api.hashedKeys],
       webhookSecret: config.api.webhookSecret,
       rateLimitPerMinute: config.api.rateLimitPerMinute,
       codecRateLimitPerMinute: config.api.codecRateLimitPerMinute,

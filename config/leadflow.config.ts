@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_CODEC_RATE_LIMIT_PER_MINUTE, generateDevKey, loadApiKeysFile, parseApiKeys, type ApiKey } from '../api/auth';
+import { DEFAULT_CODEC_RATE_LIMIT_PER_MINUTE, generateDevKey, loadApiKeysFile, parseApiKeys, type ApiKey, type HashedApiKey } from '../api/auth';
 import type { DatabaseConfig } from '../db/connection';
 import { databaseConfigFromEnv } from '../db/database-config';
 import type { LeadPolicy } from '../domain/lead-policy';
@@ -67,7 +67,10 @@ export interface LeadflowConfig {
   privacy: PrivacyConfig;
   api: {
     port: number;
+    /** Keys whose secret is known here (LEADFLOW_API_KEYS, `secret` in the keys file, the development key). */
     keys: ApiKey[];
+    /** Keys of the keys file stored only as the SHA-256 of their secret (`secretSha256`). */
+    hashedKeys: HashedApiKey[];
     webhookSecret?: string;
     rateLimitPerMinute: number;
     codecRateLimitPerMinute: number;
@@ -93,11 +96,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { devK
   if (e.LEADFLOW_NOTIFY_WEBHOOK_URL && !e.LEADFLOW_NOTIFY_WEBHOOK_SECRET) {
     throw new Error('invalid configuration: LEADFLOW_NOTIFY_WEBHOOK_SECRET is required with LEADFLOW_NOTIFY_WEBHOOK_URL');
   }
-  const keys = [
+  const fileKeys = e.LEADFLOW_API_KEYS_FILE ? withName('LEADFLOW_API_KEYS_FILE', () => loadApiKeysFile(e.LEADFLOW_API_KEYS_FILE!)) : [];
+  const keys: ApiKey[] = [
     ...(e.LEADFLOW_API_KEYS ? withName('LEADFLOW_API_KEYS', () => parseApiKeys(e.LEADFLOW_API_KEYS!)) : []),
-    ...(e.LEADFLOW_API_KEYS_FILE ? withName('LEADFLOW_API_KEYS_FILE', () => loadApiKeysFile(e.LEADFLOW_API_KEYS_FILE!)) : []),
+    ...fileKeys.filter((k): k is ApiKey => 'secret' in k),
   ];
-  if (keys.length === 0 && options.devKey) keys.push(generateDevKey());
+  const hashedKeys = fileKeys.filter((k): k is HashedApiKey => !('secret' in k));
+  if (keys.length === 0 && hashedKeys.length === 0 && options.devKey) keys.push(generateDevKey());
   return Object.freeze({
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.LEADFLOW_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
     notify: { webhookUrl: e.LEADFLOW_NOTIFY_WEBHOOK_URL, webhookSecret: e.LEADFLOW_NOTIFY_WEBHOOK_SECRET },
@@ -109,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { devK
     api: {
       port: e.PORT,
       keys,
+      hashedKeys,
       webhookSecret: e.LEADFLOW_WEBHOOK_SECRET,
       rateLimitPerMinute: e.LEADFLOW_RATE_LIMIT_PER_MINUTE,
       codecRateLimitPerMinute: e.LEADFLOW_CODEC_RATE_LIMIT_PER_MINUTE,

@@ -6,6 +6,7 @@ import type { LeadTable } from './tables/lead.table';
 import type { PolicyVersionTable } from './tables/policy-version.table';
 import type { RoutingAssignmentTable } from './tables/routing-assignment.table';
 import type { RoutingPositionTable } from './tables/routing-position.table';
+import type { SeenWebhookSignatureTable } from './tables/seen-webhook-signature.table';
 import type { WebhookDeliveryTable } from './tables/webhook-delivery.table';
 import type { WebhookEndpointTable } from './tables/webhook-endpoint.table';
 
@@ -21,4 +22,5 @@ export interface Database {
   leadErasures: LeadErasureTable;
   webhookEndpoints: WebhookEndpointTable;
   webhookDeliveries: WebhookDeliveryTable;
+  seenWebhookSignatures: SeenWebhookSignatureTable;
 }

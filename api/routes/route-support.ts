@@ -3,10 +3,11 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { workflowIdForLead } from '../../client/lead-id';
 import { deleteExpiredAnswers, findStoredAnswer, storeAnswer } from '../../db/idempotency.repository';
+import { databaseSeenSignatures } from '../../db/seen-signatures.repository';
 import { allowedCommands } from '../../domain/lead-decider';
 import type { LeadState } from '../../domain/lead-state';
 import type { AppDeps } from '../app-deps';
-import { authenticate, rateLimiter, type Scope } from '../auth';
+import { authenticate, rateLimiter, type AuthConfig, type Scope } from '../auth';
 import { ApiError, errorBody } from '../errors';
 import { IdempotencyHeaders, type LeadView } from '../schemas';
 import { fromTemporalError, isSignalLimitExceeded, isTimeout, leadErased, SIGNAL_LIMIT_RETRY_AFTER_SECONDS } from '../temporal-errors';
@@ -24,10 +25,12 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<
 }
 
 const limiters = new WeakMap<Express, RequestHandler>();
+const seenSignatureStores = new WeakMap<AppDeps, AuthConfig['seenSignatures']>();
 
 /**
  * Authentication for `scope`, then the rate limit. One limiter per app, so a key's budget is shared by
- * every route it calls.
+ * every route it calls. Signed webhooks are remembered in the database unless `deps.auth` brings its
+ * own store, so a replayed signature is refused by whichever API process it reaches.
  */
 export function guard(app: Express, deps: AppDeps, scope: Scope, options: { allowSignedWebhook?: boolean } = {}): RequestHandler[] {
   let limiter = limiters.get(app);
@@ -35,7 +38,12 @@ export function guard(app: Express, deps: AppDeps, scope: Scope, options: { allo
     limiter = rateLimiter(deps.auth.rateLimitPerMinute);
     limiters.set(app, limiter);
   }
-  return [authenticate(deps.auth, scope, options), limiter];
+  let seenSignatures = deps.auth.seenSignatures ?? seenSignatureStores.get(deps);
+  if (!seenSignatures && options.allowSignedWebhook) {
+    seenSignatures = databaseSeenSignatures(deps.db, (err) => deps.logger.warn({ err }, 'expired webhook signatures not purged'));
+    seenSignatureStores.set(deps, seenSignatures);
+  }
+  return [authenticate({ ...deps.auth, seenSignatures }, scope, options), limiter];
 }
 
 export interface Answer {

@@ -9,6 +9,7 @@ import * as m20261202T0900 from './20261202T0900-protect-personal-data';
 import * as m20261202T1200 from './20261202T1200-add-lead-event-global-position';
 import * as m20261202T1300 from './20261202T1300-create-webhook-endpoints';
 import * as m20261202T1400 from './20261202T1400-add-webhook-endpoint-start-cursor';
+import * as m20261203T0900 from './20261203T0900-create-seen-webhook-signatures';
 
 /**
  * Every migration, listed explicitly (no directory scanning) so a compiled build or a bundle finds
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '20261202T1200-add-lead-event-global-position': m20261202T1200,
   '20261202T1300-create-webhook-endpoints': m20261202T1300,
   '20261202T1400-add-webhook-endpoint-start-cursor': m20261202T1400,
+  '20261203T0900-create-seen-webhook-signatures': m20261203T0900,
 };

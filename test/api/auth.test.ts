@@ -7,6 +7,8 @@ import request from 'supertest';
 import {
   authenticate,
   generateDevKey,
+  grants,
+  hashSecret,
   isLoopbackAddress,
   loadApiKeysFile,
   parseApiKeys,
@@ -14,6 +16,7 @@ import {
   signWebhookBody,
   type AuthConfig,
   type Scope,
+  type SeenSignatures,
 } from '../../api/auth';
 import { errorHandler } from '../../api/errors';
 
@@ -75,6 +78,36 @@ describe('parseApiKeys', () => {
     expect(parseApiKeys(`ui:${intakeSecret}:codec`)).toEqual([{ id: 'ui', secret: intakeSecret, scopes: ['codec'] }]);
   });
 
+  it('knows the manager scope', () => {
+    expect(parseApiKeys(`lead:${salesSecret}:manager+read`)).toEqual([{ id: 'lead', secret: salesSecret, scopes: ['manager', 'read'] }]);
+  });
+
+  it('binds a key to a rep with a fourth part, id:secret:scopes:rep', () => {
+    expect(parseApiKeys(`crm-ada:${salesSecret}:sales+read:rep-ada, forms:${intakeSecret}:intake`)).toEqual([
+      { id: 'crm-ada', secret: salesSecret, scopes: ['sales', 'read'], rep: 'rep-ada' },
+      { id: 'forms', secret: intakeSecret, scopes: ['intake'] },
+    ]);
+    // A secret with colons still works, bound or not: the rep is read only after a scope list.
+    expect(parseApiKeys('crm-ada:a:b:0123456789abcdef:sales:rep-ada')).toEqual([
+      { id: 'crm-ada', secret: 'a:b:0123456789abcdef', scopes: ['sales'], rep: 'rep-ada' },
+    ]);
+    expect(parseApiKeys('crm:a:sales:0123456789abcdef:read')).toEqual([{ id: 'crm', secret: 'a:sales:0123456789abcdef', scopes: ['read'] }]);
+  });
+
+  it.each([
+    ['a rep-bound manager', `crm-ada:${salesSecret}:manager:rep-ada`, /entry 1 \("crm-ada"\): a key bound to a rep cannot have the "manager" scope/],
+    ['a rep-bound admin', `crm-ada:${salesSecret}:sales+admin:rep-ada`, /entry 1 \("crm-ada"\): a key bound to a rep cannot have the "admin" scope/],
+    ['an empty rep', `crm-ada:${salesSecret}:sales:`, /entry 1 \("crm-ada"\): the rep must be/],
+    ['a rep with odd characters', `crm-ada:${salesSecret}:sales:rep ada`, /entry 1 \("crm-ada"\): the rep must be/],
+  ])('refuses %s', (_what, spec, message) => {
+    expect(() => parseApiKeys(spec)).toThrow(message);
+  });
+
+  it('still reads an unknown last part as an unknown scope, without echoing the secret', () => {
+    expect(() => parseApiKeys(`forms:${intakeSecret}:write`)).toThrow(/entry 1 \("forms"\): unknown scope "write"/);
+    expect(() => parseApiKeys(`forms:${intakeSecret}:write`)).not.toThrow(new RegExp(intakeSecret));
+  });
+
   it('reads an empty spec as no keys', () => {
     expect(parseApiKeys('')).toEqual([]);
     expect(parseApiKeys('  ')).toEqual([]);
@@ -119,11 +152,41 @@ describe('loadApiKeysFile', () => {
     expect(loadApiKeysFile(path)).toEqual(config.keys);
   });
 
+  it('reads a rep and a secret stored as its SHA-256, and refuses malformed ones', () => {
+    const path = file(
+      'hashed.json',
+      JSON.stringify([
+        { id: 'crm-ada', secretSha256: hashSecret(salesSecret).toUpperCase(), scopes: ['sales'], rep: 'rep-ada' },
+        { id: 'forms', secret: intakeSecret, scopes: ['intake'] },
+      ]),
+    );
+    expect(loadApiKeysFile(path)).toEqual([
+      { id: 'crm-ada', secretSha256: hashSecret(salesSecret), scopes: ['sales'], rep: 'rep-ada' },
+      { id: 'forms', secret: intakeSecret, scopes: ['intake'] },
+    ]);
+    const both = file('both.json', JSON.stringify([{ id: 'crm', secret: salesSecret, secretSha256: hashSecret(salesSecret), scopes: ['sales'] }]));
+    expect(() => loadApiKeysFile(both)).toThrow(/entry 1 \("crm"\): expected .*exactly one of secret and secretSha256/);
+    const neither = file('neither.json', JSON.stringify([{ id: 'crm', scopes: ['sales'] }]));
+    expect(() => loadApiKeysFile(neither)).toThrow(/exactly one of secret and secretSha256/);
+    const short = file('short.json', JSON.stringify([{ id: 'crm', secretSha256: 'abc123', scopes: ['sales'] }]));
+    expect(() => loadApiKeysFile(short)).toThrow(/entry 1 \("crm"\): secretSha256 must be the 64 hex characters/);
+    const numericRep = file('rep.json', JSON.stringify([{ id: 'crm', secret: salesSecret, scopes: ['sales'], rep: 7 }]));
+    expect(() => loadApiKeysFile(numericRep)).toThrow(/entry 1 \("crm"\): expected/);
+    const manager = file('manager.json', JSON.stringify([{ id: 'boss', secret: salesSecret, scopes: ['manager'], rep: 'rep-ada' }]));
+    expect(() => loadApiKeysFile(manager)).toThrow(/cannot have the "manager" scope/);
+    // The same secret twice is found whether it is stored in clear or hashed.
+    const twice = file('twice.json', JSON.stringify([
+      { id: 'a', secret: salesSecret, scopes: ['sales'] },
+      { id: 'b', secretSha256: hashSecret(salesSecret), scopes: ['read'] },
+    ]));
+    expect(() => loadApiKeysFile(twice)).toThrow(/entry 2 \("b"\): same secret as another key/);
+  });
+
   it('refuses bad files and entries, naming them', () => {
     expect(() => loadApiKeysFile(join(dir, 'missing.json'))).toThrow(/missing\.json: cannot read it as JSON/);
     expect(() => loadApiKeysFile(file('object.json', '{"id":"x"}'))).toThrow(/object\.json: expected a JSON array/);
     expect(() => loadApiKeysFile(file('shape.json', JSON.stringify([{ id: 'crm', secret: salesSecret, scopes: 'sales' }])))).toThrow(
-      /entry 1 \("crm"\): expected \{id: string, secret: string, scopes: string\[\]\}/,
+      /entry 1 \("crm"\): expected \{id: string, secret: string .*scopes: string\[\], rep\?: string\}/,
     );
     expect(() => loadApiKeysFile(file('scope.json', JSON.stringify([{ id: 'crm', secret: salesSecret, scopes: ['root'] }])))).toThrow(
       /entry 1 \("crm"\): unknown scope "root"/,
@@ -177,6 +240,32 @@ describe('authenticate with bearer keys', () => {
     const res = await request(guarded(scope)).get('/guarded').set('Authorization', `Bearer ${adminSecret}`);
     expect(res.status).toBe(200);
     expect(res.body.principal).toEqual({ keyId: 'ops', via: 'bearer', scopes: ['admin'] });
+  });
+
+  it('compares a presented key with a secret stored as its SHA-256', async () => {
+    const hashed = 'hashed-secret-0123456789abcdef';
+    const app = appWith(authenticate({ keys: [{ id: 'crm-ada', secretSha256: hashSecret(hashed), scopes: ['sales'], rep: 'rep-ada' }], rateLimitPerMinute: 60 }, 'sales'));
+    const res = await request(app).get('/guarded').set('Authorization', `Bearer ${hashed}`);
+    expect(res.status).toBe(200);
+    expect(res.body.principal).toEqual({ keyId: 'crm-ada', via: 'bearer', scopes: ['sales'], rep: 'rep-ada' });
+    expect((await request(app).get('/guarded').set('Authorization', `Bearer ${hashSecret(hashed)}`)).status).toBe(401);
+    expect((await request(app).get('/guarded').set('Authorization', `Bearer ${hashed}x`)).status).toBe(401);
+  });
+
+  it('lets a manager key through sales and manager routes only', async () => {
+    const managerSecret = 'manager-secret-0123456789';
+    const keys: AuthConfig = { keys: [{ id: 'boss', secret: managerSecret, scopes: ['manager'] }], rateLimitPerMinute: 60 };
+    for (const [scope, status] of [['sales', 200], ['manager', 200], ['read', 403], ['intake', 403], ['codec', 403], ['admin', 403]] as const) {
+      const res = await request(appWith(authenticate(keys, scope))).get('/guarded').set('Authorization', `Bearer ${managerSecret}`);
+      expect({ scope, status: res.status }).toEqual({ scope, status });
+    }
+  });
+
+  it('knows which scopes imply which', () => {
+    expect(grants(['admin'], 'manager')).toBe(true);
+    expect(grants(['manager'], 'sales')).toBe(true);
+    expect(grants(['sales'], 'manager')).toBe(false);
+    expect(grants(['read', 'intake'], 'sales')).toBe(false);
   });
 
   it('refuses everything when no keys are configured', async () => {
@@ -299,6 +388,66 @@ describe('authenticate with signed webhooks', () => {
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('unauthorized');
     }
+  });
+
+  describe('with a seen-signature store', () => {
+    /** The store in memory, as the database's behaves for one process. */
+    const memoryStore = (): SeenSignatures & { seen: Map<string, Date> } => {
+      const seen = new Map<string, Date>();
+      return {
+        seen,
+        firstUse(signature, expiresAt) {
+          if (seen.has(signature)) return Promise.resolve(false);
+          seen.set(signature, expiresAt);
+          return Promise.resolve(true);
+        },
+      };
+    };
+    const withStore = (seenSignatures: SeenSignatures) => appWith(authenticate({ ...config, seenSignatures }, 'intake', { allowSignedWebhook: true }));
+
+    it('takes a signature once: the replay is 401 replayed_signature, a request signed again passes', async () => {
+      const store = memoryStore();
+      const app = withStore(store);
+      const ts = nowSeconds();
+      expect((await post(app, body, signed(ts))).status).toBe(200);
+      const replay = await post(app, body, signed(ts));
+      expect(replay.status).toBe(401);
+      expect(replay.body).toEqual({ error: { code: 'replayed_signature', message: expect.stringContaining('new x-leadflow-timestamp') } });
+      expect((await post(app, body, signed(ts + 1))).status).toBe(200);
+    });
+
+    it('remembers a signature until it could no longer pass the 5-minute check', async () => {
+      const store = memoryStore();
+      const ts = nowSeconds();
+      const headers = signed(ts);
+      expect((await post(withStore(store), body, headers)).status).toBe(200);
+      expect([...store.seen.keys()]).toEqual([headers['X-Leadflow-Signature'].slice('sha256='.length)]);
+      expect(store.seen.get(headers['X-Leadflow-Signature'].slice('sha256='.length))!.getTime()).toBe((ts + 301) * 1000);
+    });
+
+    it('finds a replay whatever the letter case of the hex', async () => {
+      const app = withStore(memoryStore());
+      const ts = nowSeconds();
+      expect((await post(app, body, signed(ts))).status).toBe(200);
+      const upper = { ...signed(ts), 'X-Leadflow-Signature': `sha256=${signed(ts)['X-Leadflow-Signature'].slice(7).toUpperCase()}` };
+      expect((await post(app, body, upper)).body.error.code).toBe('replayed_signature');
+    });
+
+    it('never lets a request through when the store cannot answer: 503 when the database is unreachable', async () => {
+      const down: SeenSignatures = { firstUse: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) };
+      const res = await post(withStore(down), body, signed(nowSeconds()));
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('unavailable');
+    });
+
+    it('does not store refused signatures (bad, stale) or bearer calls', async () => {
+      const store = memoryStore();
+      const app = withStore(store);
+      await post(app, body, signed(nowSeconds() - 360));
+      await post(app, body.replace('ada@', 'eve@'), signed(nowSeconds()));
+      await post(app, body, { Authorization: `Bearer ${intakeSecret}` });
+      expect(store.seen.size).toBe(0);
+    });
   });
 
   it('gives a webhook the intake scope only', async () => {

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { signWebhookBody } from '../../api/auth';
 import { EngagementsAccepted, FormAccepted, LeadResponse } from '../../api/schemas';
 import { workflowIdForLead } from '../../client/lead-id';
-import { bearer, eventually, mqlForm, startApiTestbed, testKeys, WEBHOOK_SECRET, type ApiTestbed } from '../support/api-app';
+import { bearer, createTestApp, eventually, mqlForm, startApiTestbed, testKeys, WEBHOOK_SECRET, type ApiTestbed } from '../support/api-app';
 import { LeadPayloadCodec } from '../../encryption';
 import { decodeHistory, testLeadId } from '../support/encryption';
 
@@ -194,6 +194,32 @@ describe('signed webhooks', () => {
     }
     const rows = await t.db.selectFrom('leads').select('leadId').where('leadId', '=', testLeadId('tampered@intake.example')).execute();
     expect(rows).toEqual([]);
+  });
+
+  test('a signature is taken once: a replay within the window is 401 replayed_signature, in every API process', async () => {
+    const raw = JSON.stringify({ email: 'replayed@intake.example', formType: 'webinar' });
+    const ts = Math.floor(Date.now() / 1000);
+    const first = await signed(raw, ts);
+    expect(first.status).toBe(202);
+    const replay = await signed(raw, ts);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toMatchObject({ code: 'replayed_signature', message: expect.stringContaining('new x-leadflow-timestamp') });
+    // Another API process over the same database knows the signature too.
+    const otherProcess = createTestApp({ client: t.env.client, db: t.db, dataKeys: t.keys });
+    const elsewhere = await request(otherProcess)
+      .post('/v1/leads')
+      .set('Content-Type', 'application/json')
+      .set('X-Leadflow-Timestamp', String(ts))
+      .set('X-Leadflow-Signature', signWebhookBody(WEBHOOK_SECRET, ts, raw))
+      .send(raw);
+    expect(elsewhere.status).toBe(401);
+    expect(elsewhere.body.error.code).toBe('replayed_signature');
+    // A genuine retry signs again, with a new timestamp.
+    const retry = await signed(raw, ts + 1);
+    expect(retry.status).toBe(202);
+    expect(retry.body).toMatchObject({ leadId: first.body.leadId, created: false });
+    const forms = await t.db.selectFrom('leadEvents').select('type').where('leadId', '=', first.body.leadId).where('type', '=', 'FormFilled').execute();
+    expect(forms).toHaveLength(2);
   });
 
   test('a signature does not open the other routes', async () => {

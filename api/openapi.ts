@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { ZodObject, ZodType } from 'zod';
+import { registerAssignOpenApi } from './routes/assign.routes';
 import { CODEC_OPENAPI_TAG, registerCodecOpenApi } from './routes/codec.routes';
 import { DOCS_ASSETS_PATH } from './routes/docs.routes';
 import { registerErasureOpenApi } from './routes/erasure.routes';
@@ -63,9 +64,11 @@ Every lead is one Temporal workflow. Writes are Temporal Updates (form fills, de
 (engagement) to it; reads come from the PostgreSQL read model, which the lead updates before it answers.
 
 **Authentication.** \`Authorization: Bearer <API key>\`. Each key has scopes: \`intake\` (form fills and
-engagement, unsubscribes), \`sales\` (decisions, contact attempts), \`read\` (reads, the events, the policy and
-/metrics), \`codec\` (the codec server of the Temporal UI and CLI, /codec), \`admin\` (all of them, and checking a
-candidate policy, webhook endpoints, erasure and access requests). Form fills may instead be sent as a signed webhook (\`X-Leadflow-Timestamp\` + \`X-Leadflow-Signature\`).
+engagement, unsubscribes), \`sales\` (decisions, contact attempts), \`manager\` (the decisions on any lead in any
+rep's name, and reassigning leads), \`read\` (reads, the events, the policy and /metrics), \`codec\` (the codec
+server of the Temporal UI and CLI, /codec), \`admin\` (all of them, and checking a candidate policy, webhook
+endpoints, erasure and access requests). A key may be bound to a rep: it then decides only on the leads that rep
+owns, in that rep's name (403 \`forbidden\` with \`details.reason\` \`not_owner\` or \`acting_as_someone_else\`). Form fills may instead be sent as a signed webhook (\`X-Leadflow-Timestamp\` + \`X-Leadflow-Signature\`).
 Requests are rate limited per key (429 with \`Retry-After\`).
 
 **Errors** are \`{"error": {"code", "message", "details"?}}\`.
@@ -161,6 +164,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   });
 
   for (const route of routes()) registry.registerPath(route);
+  registerAssignOpenApi(registry);
   registerErasureOpenApi(registry);
   registerEventsOpenApi(registry);
   registerPersonalDataOpenApi(registry);
@@ -179,7 +183,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     servers: [{ url: '/' }],
     tags: [
       { name: 'intake', description: 'Form fills and engagement (scope `intake`).' },
-      { name: 'decisions', description: 'Sales decisions (scope `sales`).' },
+      { name: 'decisions', description: 'Sales decisions (scope `sales`) and reassignment by hand (scope `manager`).' },
       { name: 'reads', description: 'Leads, their history, lists and score explanations (scope `read`).' },
       { name: 'policy', description: 'The lead policy: the active one (scope `read`) and checking a candidate (scope `admin`).' },
       { name: 'reports', description: 'Funnel, SLA, velocity, rejection, calibration and recycling reports (scope `read`).' },
@@ -213,6 +217,11 @@ function routes(): RouteConfig[] {
     responses: {
       200: jsonResponse(LeadResponse, 'Recorded; the lead as it is now.'),
       ...leadWriteErrors,
+      403: errorResponse(
+        '`forbidden`: the key lacks the `sales` scope (`manager` and `admin` imply it); or the key is bound to a rep and ' +
+          '`details.reason` says why it may not do this: `not_owner` (the lead is not that rep\'s when the decision is applied, ' +
+          'for instance after an SLA breach or a manager reassigned it) or `acting_as_someone_else` (the body names another rep).',
+      ),
       409: errorResponse(
         '`transition_not_allowed`: the lead\'s stage does not allow this; `details` is `{stage, command, ' +
           'allowed, reason}` (allowed = the commands the stage allows, reason = the refusal code, ' +

@@ -11,7 +11,7 @@ import {
   qualifyLeadSchema,
   rejectLeadSchema,
 } from '../domain/lead-command.schemas';
-import { salesCommandTypes } from '../domain/lead-commands';
+import { managerCommandTypes, salesCommandTypes } from '../domain/lead-commands';
 import { bantCriteria, leadStages, recycleReasons } from '../domain/lead-events';
 import { leadPolicySchema } from '../domain/lead-policy';
 
@@ -212,7 +212,9 @@ export const EngagementBody = z
   .openapi('EngagementBody', { description: `One event, or \`{events: [...]}\` with up to ${MAX_ENGAGEMENTS_PER_REQUEST}.` });
 export type EngagementBody = z.infer<typeof EngagementBody>;
 
-const rep = acceptLeadSchema.shape.rep.meta({ description: 'The sales rep deciding.', example: 'rep-ada' });
+/** Who decides: filled in for a key bound to a rep, which may name no one else (403 `acting_as_someone_else`). */
+const actorNote = 'Required, except with an API key bound to a rep: it is then that rep, and naming anyone else is refused (403).';
+const rep = acceptLeadSchema.shape.rep.optional().meta({ description: `The sales rep deciding. ${actorNote}`, example: 'rep-ada' });
 const note = z.string().max(2000);
 
 export const AcceptBody = z.strictObject({ rep }).openapi('AcceptLead');
@@ -259,14 +261,14 @@ export const CloseBody = z
 
 export const DisqualifyBody = z
   .strictObject({
-    by: disqualifyLeadSchema.shape.by.meta({ example: 'ops-olga' }),
+    by: disqualifyLeadSchema.shape.by.optional().meta({ description: `Who disqualifies the lead. ${actorNote}`, example: 'ops-olga' }),
     reason: disqualifyLeadSchema.shape.reason.meta({ example: 'fake_company' }),
   })
   .openapi('DisqualifyLead');
 
 export const ContactAttemptBody = z
   .strictObject({
-    rep: contactAttemptSchema.shape.rep.meta({ description: 'The sales rep who tried to reach the lead.', example: 'rep-ada' }),
+    rep: contactAttemptSchema.shape.rep.optional().meta({ description: `The sales rep who tried to reach the lead. ${actorNote}`, example: 'rep-ada' }),
     channel: contactAttemptSchema.shape.channel.meta({ example: 'phone' }),
     outcome: contactAttemptSchema.shape.outcome.meta({ description: 'How the attempt went, when known.', example: 'voicemail' }),
     note: note.optional(),
@@ -281,7 +283,7 @@ export const ContactAttemptBody = z
 // Responses
 
 const commandType = z
-  .enum(['FillForm', 'RecordEngagement', 'Unsubscribe', ...salesCommandTypes])
+  .enum(['FillForm', 'RecordEngagement', 'Unsubscribe', ...salesCommandTypes, ...managerCommandTypes])
   .openapi('LeadCommandType', { description: 'What may be asked of a lead (the API operation that sends it).' });
 
 const nullableIso = isoTimestamp.nullable();

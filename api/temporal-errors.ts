@@ -8,7 +8,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import type { CommandRefusal } from '../domain/lead-decider';
+import { authorityRefusalCodes, type CommandRefusal } from '../domain/lead-decider';
 import type { LeadStage } from '../domain/lead-events';
 import type { LeadState } from '../domain/lead-state';
 import { COMMAND_REFUSED, INVALID_COMMAND } from '../workflows/lead.messages';
@@ -122,6 +122,11 @@ export function workflowUnavailable(mayApplyLater: boolean): ApiError {
  */
 export async function fromTemporalError(err: unknown, ctx: TemporalErrorContext): Promise<unknown> {
   const refusal = commandRefusal(err);
+  if (refusal && authorityRefusalCodes.includes(refusal.code)) {
+    // Who may decide, decided by the lead itself (its owner when the command applied): nothing about
+    // the lead's stage is told to a caller who may not act on it.
+    return new ApiError(403, 'forbidden', refusal.message, { reason: refusal.code.toLowerCase(), command: refusal.command });
+  }
   if (refusal && refusal.code !== 'LEAD_ERASED') {
     if (refusal.code === 'LEAD_NOT_FOUND') return ApiError.notFound(`Lead ${ctx.leadId}`);
     return new ApiError(409, 'transition_not_allowed', refusal.message, {

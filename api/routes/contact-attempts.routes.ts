@@ -10,5 +10,5 @@ import { registerLeadUpdateRoute } from './decisions.routes';
  * answered with the lead as it is afterwards (`contactAttempts` counts them).
  */
 export function registerContactAttemptRoutes(app: Express, deps: AppDeps): void {
-  registerLeadUpdateRoute(app, deps, { segment: 'contact-attempts', operation: 'recordContactAttempt' }, ContactAttemptBody, contactAttemptUpdate);
+  registerLeadUpdateRoute(app, deps, { segment: 'contact-attempts', operation: 'recordContactAttempt', actor: 'rep' }, ContactAttemptBody, contactAttemptUpdate);
 }

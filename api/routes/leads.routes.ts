@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import type { AppDeps } from '../app-deps';
+import { registerAssignRoutes } from './assign.routes';
 import { registerContactAttemptRoutes } from './contact-attempts.routes';
 import { registerDecisionRoutes } from './decisions.routes';
 import { registerEngagementRoutes } from './engagements.routes';
@@ -19,6 +20,7 @@ export function registerLeadRoutes(app: Express, deps: AppDeps): void {
   registerUnsubscribeRoutes(app, deps);
   registerDecisionRoutes(app, deps);
   registerContactAttemptRoutes(app, deps);
+  registerAssignRoutes(app, deps);
   registerLeadReadRoutes(app, deps);
   registerLeadScoreRoutes(app, deps);
   registerErasureRoutes(app, deps);

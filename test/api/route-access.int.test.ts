@@ -43,7 +43,7 @@ interface RouteCase {
   method: Method;
   /** As in the OpenAPI document. */
   path: string;
-  scope: 'intake' | 'sales' | 'read' | 'codec' | 'admin';
+  scope: 'intake' | 'sales' | 'read' | 'codec' | 'manager' | 'admin';
   body?: object;
   /** Above this a body is a 413 (default: the API's 1 MB). */
   bodyLimitMb?: number;
@@ -62,6 +62,7 @@ const routes: RouteCase[] = [
   { method: 'post', path: '/v1/leads/{leadId}/close', scope: 'sales', body: { rep: 'rep-ada', outcome: 'won' } },
   { method: 'post', path: '/v1/leads/{leadId}/disqualify', scope: 'sales', body: { by: 'ops', reason: 'spam' } },
   { method: 'post', path: '/v1/leads/{leadId}/contact-attempts', scope: 'sales', body: { rep: 'rep-ada', channel: 'phone' } },
+  { method: 'post', path: '/v1/leads/{leadId}/assign', scope: 'manager', body: { owner: 'rep-grace', by: 'manager-margaret' } },
   { method: 'get', path: '/v1/leads', scope: 'read' },
   { method: 'get', path: '/v1/leads/{leadId}', scope: 'read' },
   { method: 'get', path: '/v1/leads/{leadId}/history', scope: 'read' },
@@ -109,8 +110,8 @@ test('the table covers every secured operation of the OpenAPI document, with its
   expect(secured.sort()).toEqual(routes.map((r) => `${r.method} ${r.path} ${JSON.stringify({ bearerAuth: [r.scope] })}`).sort());
 });
 
-const otherScope = { intake: testKeys.read, sales: testKeys.intake, read: testKeys.sales, codec: testKeys.read, admin: testKeys.read } as const;
-const ownScope = { intake: testKeys.intake, sales: testKeys.sales, read: testKeys.read, codec: codecKey, admin: testKeys.admin } as const;
+const otherScope = { intake: testKeys.read, sales: testKeys.intake, read: testKeys.sales, codec: testKeys.read, manager: testKeys.sales, admin: testKeys.read } as const;
+const ownScope = { intake: testKeys.intake, sales: testKeys.sales, read: testKeys.read, codec: codecKey, manager: testKeys.manager, admin: testKeys.admin } as const;
 
 describe.each(routes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))('%s', (_name, route) => {
   test('401 without a key, with an unknown key or a malformed header', async () => {
@@ -127,8 +128,9 @@ describe.each(routes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as co
     expect(res.body.error.code).toBe('forbidden');
   });
 
-  test('passes with its own scope and with admin', async () => {
-    for (const key of [ownScope[route.scope], testKeys.admin] as ApiKey[]) {
+  test('passes with its own scope and with admin (and a sales route with manager)', async () => {
+    const implied = route.scope === 'sales' ? [testKeys.manager] : [];
+    for (const key of [ownScope[route.scope], testKeys.admin, ...implied] as ApiKey[]) {
       const res = await call(app, route, bearer(key));
       expect({ key: key.id, allowed: ![401, 403, 429, 500].includes(res.status) }).toEqual({ key: key.id, allowed: true });
     }
@@ -146,6 +148,13 @@ describe.each(routes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as co
         .send({ ...route.body, padding: 'x'.repeat(limitMb * 1024 * 1024 + 50_000) });
       expect(huge.status).toBe(413);
     });
+  }
+});
+
+test('a manager key is refused where it is not a sales or manager route', async () => {
+  for (const route of routes.filter((r) => r.scope !== 'sales' && r.scope !== 'manager')) {
+    const res = await call(app, route, bearer(testKeys.manager));
+    expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({ route: `${route.method} ${route.path}`, status: 403 });
   }
 });
 

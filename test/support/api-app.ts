@@ -17,12 +17,18 @@ import { createTestDatabase, type TestDatabase } from './database';
 import { databaseKeyStore, TEST_LEAD_ID_SECRET } from './encryption';
 import { createDevServerEnv, createTestWorker, keysOf, Recorder } from './temporal-env';
 
-/** One key per scope, plus one with every scope and one with none of the needed ones. */
+/**
+ * One key per scope, plus one with every scope and one with none of the needed ones; and keys bound to
+ * a rep of the built-in policy (`repAda`, `repGrace`), which decide only on their rep's leads.
+ */
 export const testKeys = {
   intake: { id: 'marketing', secret: 'intake-secret-0123456789abcdef', scopes: ['intake'] },
   sales: { id: 'crm', secret: 'sales-secret-0123456789abcdef', scopes: ['sales'] },
   read: { id: 'dashboard', secret: 'read-secret-0123456789abcdef', scopes: ['read'] },
+  manager: { id: 'sales-manager', secret: 'manager-secret-0123456789abcdef', scopes: ['manager'] },
   admin: { id: 'ops', secret: 'admin-secret-0123456789abcdef', scopes: ['admin'] },
+  repAda: { id: 'crm-ada', secret: 'rep-ada-secret-0123456789abcdef', scopes: ['sales'], rep: 'rep-ada' },
+  repGrace: { id: 'crm-grace', secret: 'rep-grace-secret-0123456789abcdef', scopes: ['sales'], rep: 'rep-grace' },
 } satisfies Record<string, ApiKey>;
 
 export const WEBHOOK_SECRET = 'webhook-secret-0123456789abcdef';

@@ -58,7 +58,6 @@ test('a form fill nobody processes: 503 after the deadline, nothing captured', a
   expect(res.body.error.message).toMatch(/may still be applied/);
   expect(res.headers['retry-after']).toBe('5');
   expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
-  expect(elapsed).toBeLessThan(TIMEOUT_MS + 5_000);
   expect(await snapshot(testLeadId('nobody@outage.example'))).toEqual({ lead: undefined, events: [] });
 });
 

@@ -11,6 +11,7 @@ import { databaseRoutingStore } from '../db/routing.repository';
 import { ensureConfiguredEndpoint, listEndpoints } from '../db/webhook-endpoints.repository';
 import { ensureDispatcher } from '../client/webhook-dispatcher';
 import { keyStoreSealer, leadflowDataConverter, type KeyStore } from '../encryption';
+import { installWorkflowThreadGuard } from './workflow-thread-guard';
 
 /** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) for production start-up. */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../workflow-bundle.js');
@@ -34,6 +35,10 @@ export async function createLeadWorker(
   const bundleSource = config.production
     ? { workflowBundle: { codePath: requireBundle() } }
     : { workflowsPath: require.resolve('../workflows') };
+  // Without it, a workflow task running past the SDK's 5 s deadlock timeout can end this whole process
+  // (Node: "async hook stack has become corrupted"); with it the task fails and is retried, the worker
+  // lives on. Why and how: workflow-thread-guard.ts.
+  installWorkflowThreadGuard();
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -6,6 +6,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle
 import { createActivities, type ActivityDeps, type EventSink, type LeadNotification, type RecordEventsInput } from '../../activities';
 import type { LeadPolicy } from '../../domain/lead-policy';
 import { FAILURE_CONVERTER_PATH, leadflowDataConverter, type KeyStore } from '../../encryption';
+import { installWorkflowThreadGuard } from '../../worker/workflow-thread-guard';
 import { LEAD_TASK_QUEUE } from '../../workflows/lead.messages';
 import { leadSearchAttributeKeys } from '../../workflows/lead.search-attributes';
 import { memoryKeyStore } from './encryption';
@@ -132,6 +133,8 @@ export async function createTestWorker(
     ...(activePolicy && typeof activePolicy !== 'function' ? { policy: activePolicy } : {}),
   });
   if (typeof activePolicy === 'function') activities.activePolicy = () => Promise.resolve(activePolicy());
+  // As createLeadWorker does: a task past the 5 s isolate timeout fails the task, not the jest worker.
+  installWorkflowThreadGuard();
   // The SDK's default cache: a lead's local activities need its run cached while they run (with no
   // cache, Core 1.24 can evict a run mid-task and livelock it), as in production.
   const worker = await Worker.create({

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_CODEC_RATE_LIMIT_PER_MINUTE, generateDevKey, loadApiKeysFile, parseApiKeys, type ApiKey, type HashedApiKey } from '../api/auth';
 import type { DatabaseConfig } from '../db/connection';
@@ -9,6 +10,30 @@ import { LEAD_TASK_QUEUE } from '../workflows/lead.messages';
 
 /** Lead workflows a worker keeps cached when LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS is not set. */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
+
+/** Where `npm start` serves the worker's Prometheus metrics unless LEADFLOW_WORKER_METRICS_ADDRESS says otherwise. */
+export const DEV_WORKER_METRICS_ADDRESS = '127.0.0.1:9464';
+
+/**
+ * LEADFLOW_WORKER_METRICS_ADDRESS: `off`, or the `ip:port` the worker's Prometheus exporter binds
+ * (`0.0.0.0:9464`, `127.0.0.1:9464`, `[::]:9464`). The SDK's Core parses it as a socket address, so a
+ * host name (`localhost:9464`) would only fail later, inside the SDK: refuse it here, naming the variable.
+ */
+const metricsAddress = z
+  .string()
+  .trim()
+  .refine((value) => value === 'off' || parseSocketAddress(value) !== undefined, {
+    message: 'expected off or ip:port with a port from 1 to 65535, e.g. 0.0.0.0:9464, 127.0.0.1:9464 or [::]:9464 (an IP address, not a host name)',
+  });
+
+function parseSocketAddress(value: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(value);
+  if (!match) return undefined;
+  const host = match[1] ?? match[2]!;
+  const port = Number(match[3]);
+  if (isIP(host) !== (match[1] !== undefined ? 6 : 4) || port < 1 || port > 65535) return undefined;
+  return { host, port };
+}
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
@@ -47,6 +72,12 @@ const envSchema = z.object({
    * the SDK's Core can evict a run in the middle of a task and livelock it).
    */
   LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  /**
+   * The worker's Prometheus metrics (the SDK's runtime telemetry: task latencies, slots, cache, plus the
+   * lead's timers armed and fired), served at http://<address>/metrics. Unset or `off`: none, so that
+   * several workers on one host never fight over a port; `npm start` sets DEV_WORKER_METRICS_ADDRESS.
+   */
+  LEADFLOW_WORKER_METRICS_ADDRESS: metricsAddress.optional(),
   /** Engagement requests for one lead arriving within this many ms share one signal (0 = one each). */
   LEADFLOW_ENGAGEMENT_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -79,8 +110,11 @@ export interface LeadflowConfig {
     decisionTimeoutMs: number;
     engagementCoalesceMs: number;
   };
-  /** Lead worker tuning; absent = the defaults of `loadConfig`. */
-  worker?: { maxCachedWorkflows: number };
+  /**
+   * Lead worker tuning; absent = the defaults of `loadConfig`. `metricsAddress`: where the worker's
+   * Prometheus exporter binds (`ip:port`); absent = no worker metrics.
+   */
+  worker?: { maxCachedWorkflows: number; metricsAddress?: string };
   logLevel: string;
   production: boolean;
 }
@@ -122,7 +156,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { devK
       decisionTimeoutMs: e.LEADFLOW_DECISION_TIMEOUT_MS,
       engagementCoalesceMs: e.LEADFLOW_ENGAGEMENT_COALESCE_MS,
     },
-    worker: { maxCachedWorkflows: e.LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS },
+    worker: {
+      maxCachedWorkflows: e.LEADFLOW_WORKER_MAX_CACHED_WORKFLOWS,
+      ...(e.LEADFLOW_WORKER_METRICS_ADDRESS && e.LEADFLOW_WORKER_METRICS_ADDRESS !== 'off' ? { metricsAddress: e.LEADFLOW_WORKER_METRICS_ADDRESS } : {}),
+    },
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
   });

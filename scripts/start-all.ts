@@ -6,11 +6,12 @@ import pino from 'pino';
 import { generateDevKey, parseApiKeys, type ApiKey } from '../api/auth';
 import { startApiServer } from '../api/server';
 import { dataDirFromEnv, withDevSecrets } from '../config/dev-secrets';
-import { loadConfig } from '../config/leadflow.config';
+import { DEV_WORKER_METRICS_ADDRESS, loadConfig } from '../config/leadflow.config';
 import { createDatabase, describeDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import { createKeyStore, leadflowDataConverter } from '../encryption';
 import { createLeadWorker } from '../worker/lead-worker';
+import { installWorkerTelemetry } from '../worker/telemetry';
 
 /**
  * What `npm start` runs after the dev server is up: the worker and the API in ONE process, sharing one
@@ -18,9 +19,11 @@ import { createLeadWorker } from '../worker/lead-worker';
  * Production runs them apart (`npm run worker`, `npm run api`) against PostgreSQL.
  */
 async function main(): Promise<void> {
-  const dev = withDevSecrets(withDevCodec(withDevKey(process.env)), dataDirFromEnv(process.env, repoRoot()), { create: true });
+  const dev = withDevSecrets(withDevWorkerMetrics(withDevCodec(withDevKey(process.env))), dataDirFromEnv(process.env, repoRoot()), { create: true });
   const config = loadConfig(dev.env, { devKey: true });
   const logger = pino({ level: config.logLevel });
+  // Before any connection: the Runtime (and the worker's metrics exporter) is installed once per process.
+  const workerMetrics = installWorkerTelemetry(config);
   const db = createDatabase(config.database);
   await migrateToLatest(db);
   // One key store for the worker and the API: an erasure forgets the lead's key in both at once.
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
       config.api.devCodecLoopbackWithoutKey ? '; from this machine without a key, for development only' : ''
     })`,
     `  Database     ${describeDatabase(config.database)}`,
+    `  Worker       metrics at ${workerMetrics ?? 'none (LEADFLOW_WORKER_METRICS_ADDRESS=off)'}   (Prometheus: task latencies, slots, cache, SLA timers; the API's own at ${api.url}/metrics)`,
     `  Policy       ${config.policySource} (${config.policy.version})`,
     `  API key      ${key.id}: ${key.secret}   (scopes: ${key.scopes.join(', ')})`,
     `  Master key   ${config.privacy.masterKeySource} (key ${config.privacy.masterKeys.active.id})`,
@@ -110,6 +114,15 @@ function withDevKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  */
 function withDevCodec(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env.LEADFLOW_DEV_CODEC_LOOPBACK_WITHOUT_KEY !== undefined ? env : { ...env, LEADFLOW_DEV_CODEC_LOOPBACK_WITHOUT_KEY: 'true' };
+}
+
+/**
+ * The worker's Prometheus metrics have their own port, apart from the API's `/metrics`: `npm start` serves
+ * them on DEV_WORKER_METRICS_ADDRESS (this machine only) unless LEADFLOW_WORKER_METRICS_ADDRESS is set
+ * (`off` for none). `npm run worker` serves none until it is set.
+ */
+function withDevWorkerMetrics(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.LEADFLOW_WORKER_METRICS_ADDRESS !== undefined ? env : { ...env, LEADFLOW_WORKER_METRICS_ADDRESS: DEV_WORKER_METRICS_ADDRESS };
 }
 
 /** The pinned CLI start.sh runs (TEMPORAL_CLI), as a path from here, or `temporal` when run otherwise. */

@@ -4,10 +4,13 @@ import { createDatabase, describeDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import { createKeyStore } from '../encryption';
 import { createLeadWorker } from './lead-worker';
+import { installWorkerTelemetry } from './telemetry';
 
 /** `npm run worker`: the lead worker alone (production: several of these, one API tier). */
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before any connection: the Runtime (and its metrics exporter) is installed once per process.
+  const metrics = installWorkerTelemetry(config);
   const db = createDatabase(config.database);
   await migrateToLatest(db);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -20,6 +23,7 @@ async function main(): Promise<void> {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         database: describeDatabase(config.database),
+        metrics: metrics ?? 'off (set LEADFLOW_WORKER_METRICS_ADDRESS)',
       }),
     );
     // The SDK's Runtime shuts the worker down gracefully on SIGINT/SIGTERM: it stops polling, lets

@@ -56,6 +56,7 @@ import {
   unsubscribeSignal,
   type LeadWorkflowInput,
 } from './lead.messages';
+import { LeadTimerMetrics } from './lead.metrics';
 import {
   EngagementScoreKey,
   FitScoreKey,
@@ -88,6 +89,9 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
   // bundle: every run would evaluate it again (see bench/README.md, "Profile-driven fix").
   let policy: LeadPolicy = upgradeRecordedPolicy(input.policy);
   let state: LeadState = input.snapshot ?? initialLeadState(input.leadId);
+  // Metrics only (replay-safe, nothing in the history): a continued run's timer was counted by the run
+  // that armed it (see the continue-as-new below).
+  const timerMetrics = new LeadTimerMetrics(input.snapshot ? nextTimer(state, policy) : undefined);
   const pendingEngagements: EngagementInput[] = [...(input.pendingEngagements ?? [])];
   let unsubscribeRequested = input.pendingUnsubscribe ?? false;
   const lock = new Lock();
@@ -257,6 +261,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
       const timer = upcomingTimer();
       const key = timer && `${timer.command}@${timer.at}`;
       if (timer && key !== spentTimer && isDue(timer.at, nowIso())) {
+        timerMetrics.fired(timer, state.stage, Date.now());
         const seqBefore = state.seq;
         await apply({ type: timer.command });
         if (state.seq === seqBefore) spentTimer = key;
@@ -284,6 +289,8 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
       if (!carryNotifications) await Promise.all(notifications.keys());
       await condition(allHandlersFinished);
       const nextPolicy = patched(POLICY_PER_CYCLE_PATCH) ? await currentPolicy() : policy;
+      // The next run inherits this timer uncounted (it was armed here, or would have been below).
+      timerMetrics.armed(nextTimer(state, nextPolicy), state.stage);
       await continueAsNew<typeof leadWorkflow>({
         leadId: state.leadId,
         policy: nextPolicy,
@@ -307,6 +314,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadState>
       state.seq !== armedAtSeq;
     const timer = upcomingTimer();
     if (timer && `${timer.command}@${timer.at}` !== spentTimer) {
+      timerMetrics.armed(timer, state.stage);
       const waitMs = Date.parse(timer.at) - Date.now();
       if (waitMs > 0) await condition(hasWork, waitMs);
     } else {

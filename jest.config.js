@@ -17,4 +17,8 @@ module.exports = {
   testTimeout: 120_000,
   // Two cores here: each integration file starts its own server, so do not oversubscribe.
   maxWorkers: 2,
+  // Marks the run's processes (LEADFLOW_TEST_RUN) and, at the end, ends any Temporal server of this run
+  // still running: none outlives `npm test` (issue 16).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };

@@ -101,11 +101,20 @@ export async function startApiTestbed(options: Pick<TestAppOptions, 'policy' | '
   // event fields all use them.
   const pg = await createTestDatabase('postgres');
   const { keys, sealer } = databaseKeyStore(pg.db);
-  const env = await createDevServerEnv(keys);
-  const { worker } = await createTestWorker(env, new Recorder(), LEAD_TASK_QUEUE, databaseEventSink(pg.db, sealer), undefined, {
-    erasure: { db: pg.db, keys, client: env.client },
-    webhooks: { db: pg.db, keys, idlePollMs: 100 },
-  });
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: Worker;
+  try {
+    env = await createDevServerEnv(keys);
+    ({ worker } = await createTestWorker(env, new Recorder(), LEAD_TASK_QUEUE, databaseEventSink(pg.db, sealer), undefined, {
+      erasure: { db: pg.db, keys, client: env.client },
+      webhooks: { db: pg.db, keys, idlePollMs: 100 },
+    }));
+  } catch (err) {
+    // The suite never gets the testbed to close: stop what was started, or its server outlives the run.
+    await env?.teardown();
+    await pg.drop().catch(() => undefined);
+    throw err;
+  }
   const running = worker.run();
   const app = createTestApp({ client: env.client, db: pg.db, dataKeys: keysOf(env), ...options });
   return {
@@ -118,8 +127,11 @@ export async function startApiTestbed(options: Pick<TestAppOptions, 'policy' | '
     async close() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
-      await pg.drop();
-      await env.teardown();
+      try {
+        await pg.drop();
+      } finally {
+        await env.teardown(); // even when the database could not be dropped
+      }
     },
   };
 }

@@ -53,12 +53,17 @@ export async function createTimeSkippingEnv(keys: KeyStore = memoryKeyStore()): 
   });
   envKeys.set(env, keys);
   // The time-skipping server refuses unknown search attributes just like a real namespace does.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      leadSearchAttributeKeys.map((k) => [k.name, indexedValueType[k.type]!]),
-    ),
-  });
+  try {
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(
+        leadSearchAttributeKeys.map((k) => [k.name, indexedValueType[k.type]!]),
+      ),
+    });
+  } catch (err) {
+    await env.teardown(); // the caller never gets it, so nobody else would stop its server
+    throw err;
+  }
   return env;
 }
 

@@ -21,9 +21,10 @@ import { createDevServerEnv } from '../support/temporal-env';
 
 const root = path.resolve(__dirname, '../..');
 const LEADS = 2;
-/** Generous bounds: they only cap a hang; nothing here measures speed. */
+/** Generous bounds: they only cap a hang; nothing here measures speed. Each test's own timeout covers its waits. */
 const START_TIMEOUT_MS = 120_000;
 const JOURNEY_TIMEOUT_MS = 240_000;
+const SCRAPE_TIMEOUT_MS = 30_000;
 
 /** The built-in policy with an MQL window of 18 s (a reminder at half of it): the path takes about a minute. */
 const policyInput = {
@@ -182,12 +183,12 @@ describe('worker metrics (LEADFLOW_WORKER_METRICS_ADDRESS)', () => {
   it('serves the SDK metrics on their own port as soon as the worker starts', async () => {
     worker = await startedWorker();
     expect(worker.output()).toContain(`http://${metricsAddress}/metrics`);
-    const { all } = await waitFor('the pollers to show', 30_000, async () => {
+    const { all } = await waitFor('the pollers to show', SCRAPE_TIMEOUT_MS, async () => {
       const s = await scrape();
       return total(s.all, 'temporal_num_pollers') > 0 ? s : undefined;
     });
     expect(total(all, 'temporal_worker_task_slots_available', { worker_type: 'WorkflowWorker' })).toBeGreaterThan(0);
-  });
+  }, START_TIMEOUT_MS + SCRAPE_TIMEOUT_MS + 30_000);
 
   it('counts each lead timer once as it is armed and once as it fires', async () => {
     for (const email of emails) {
@@ -201,7 +202,7 @@ describe('worker metrics (LEADFLOW_WORKER_METRICS_ADDRESS)', () => {
       return states.every((s) => s.stage === 'recycled') ? states : undefined;
     });
     // The cool-off is the last timer armed (it happens in the workflow task that recycled the lead).
-    const { text, all } = await waitFor('the cool-off timers to be counted', 30_000, async () => {
+    const { text, all } = await waitFor('the cool-off timers to be counted', SCRAPE_TIMEOUT_MS, async () => {
       const s = await scrape();
       return total(s.all, 'leadflow_sla_timers_armed_total', { kind: 'cool_off' }) >= LEADS ? s : undefined;
     });
@@ -248,7 +249,7 @@ describe('worker metrics (LEADFLOW_WORKER_METRICS_ADDRESS)', () => {
     }
     const labelNames = new Set([...text.matchAll(/[{,]([a-z_]+)="/g)].map((m) => m[1]));
     expect([...labelNames].filter((l) => /lead|email|owner|rep|person/.test(l!))).toEqual([]);
-  });
+  }, JOURNEY_TIMEOUT_MS + SCRAPE_TIMEOUT_MS + 60_000);
 
   it('refuses to start a second worker on a port already in use, naming the variable', async () => {
     const second = startWorker();
@@ -257,7 +258,7 @@ describe('worker metrics (LEADFLOW_WORKER_METRICS_ADDRESS)', () => {
     expect(second.output()).toMatch(/LEADFLOW_WORKER_METRICS_ADDRESS: cannot serve worker metrics on 127\.0\.0\.1:\d+: .*in use/i);
     // The first worker still serves.
     expect(total((await scrape()).all, 'temporal_num_pollers')).toBeGreaterThan(0);
-  });
+  }, START_TIMEOUT_MS);
 
   it('does not count the timers of a replayed lead again (a fresh worker process replays whole histories)', async () => {
     await stopGroup(worker.child);
@@ -272,7 +273,7 @@ describe('worker metrics (LEADFLOW_WORKER_METRICS_ADDRESS)', () => {
       const states = await Promise.all(leadIds.map((id) => env.client.workflow.getHandle(id).query<LeadState>(leadStateQuery)));
       return states.every((s, i) => s.seq > before[i]!.seq && s.stage === 'recycled') ? states : undefined;
     });
-    const { all } = await waitFor('the new tasks to show', 30_000, async () => {
+    const { all } = await waitFor('the new tasks to show', SCRAPE_TIMEOUT_MS, async () => {
       const s = await scrape();
       return total(s.all, 'temporal_workflow_task_execution_latency_count') >= LEADS ? s : undefined;
     });
@@ -281,5 +282,5 @@ describe('worker metrics (LEADFLOW_WORKER_METRICS_ADDRESS)', () => {
     expect(total(all, 'leadflow_sla_timers_armed_total')).toBe(0);
     expect(total(all, 'leadflow_sla_timers_fired_total')).toBe(0);
     expect(total(all, 'leadflow_sla_timer_fire_delay_ms_count')).toBe(0);
-  });
+  }, 20_000 + START_TIMEOUT_MS + JOURNEY_TIMEOUT_MS + SCRAPE_TIMEOUT_MS + 30_000);
 });

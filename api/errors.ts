@@ -41,6 +41,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (apiError.status >= 500) {
       logger.error({ err, reqId: req.id, path: req.path }, 'request failed');
     }
+    // Every 503 says when to try again (routes that know better have set it already).
+    if (apiError.status === 503 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
     res.status(apiError.status).json(errorBody(apiError));
   };
 }
@@ -61,10 +63,20 @@ function toApiError(err: unknown): ApiError {
   return new ApiError(500, 'internal', 'Something went wrong on our side');
 }
 
+/** Seconds a 503 asks the caller to wait when the route set no Retry-After of its own. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * What pg (and its pool) throw, without an error code, for a connection that broke or could not be made:
+ * the database going away mid-query is one of them, not a bug (found by npm run chaos: they were 500s).
+ */
+const pgConnectionLost = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
 /** Connection failures of gRPC (Temporal) or pg (database). */
 export function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: unknown; name?: string; cause?: unknown } | undefined;
+  const e = err as { code?: unknown; name?: string; message?: unknown; cause?: unknown } | undefined;
   if (!e) return false;
+  if (e.code === undefined && typeof e.message === 'string' && pgConnectionLost.test(e.message)) return true;
   // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4)
   if (e.code === 14 || e.code === 4) return true;
   if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001'].includes(e.code)) {

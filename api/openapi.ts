@@ -118,7 +118,7 @@ const writeUnavailable = errorResponse(
     '**may still be applied** when the worker is back; retrying with the same Idempotency-Key is safe.',
   retryAfter,
 );
-const readUnavailable = errorResponse('`unavailable`: Temporal or the database did not answer; nothing changed, retry later.');
+const readUnavailable = errorResponse('`unavailable`: Temporal or the database did not answer; nothing changed, retry after `Retry-After` seconds.', retryAfter);
 
 /** What every read of one lead may answer besides its 200. */
 const leadReadErrors = {

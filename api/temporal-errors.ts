@@ -150,5 +150,23 @@ export async function fromTemporalError(err: unknown, ctx: TemporalErrorContext)
   }
   if (isTimeout(err)) return workflowUnavailable(ctx.mayApplyLater);
   if (isSignalLimitExceeded(err)) return signalLimitReached(ctx.leadId);
+  if (isWorkflowTaskFailing(err)) return workflowUnavailable(false);
   return err;
+}
+
+/**
+ * The server refused an Update because the lead's current workflow task keeps failing (gRPC
+ * FAILED_PRECONDITION "… due to Workflow Task in failed state"): its worker cannot run it right now (the
+ * database is away, say), and it is retried. Nothing was applied; the caller may retry, which is a 503,
+ * not the 500 it was (found by npm run chaos).
+ */
+function isWorkflowTaskFailing(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if (isGrpcServiceError(e)) {
+      const code: number = e.code; // gRPC status; 9 = FAILED_PRECONDITION
+      if (code === 9 && /workflow task in failed state/i.test(e.details)) return true;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }

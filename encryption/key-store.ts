@@ -159,7 +159,14 @@ export class KeyStore {
     }
     const inFlight = this.loading.get(keyId);
     if (inFlight && !options.fresh) return inFlight;
-    const load = this.load(keyId, options.createFor).finally(() => this.loading.delete(keyId));
+    const load = this.load(keyId, options.createFor)
+      .catch((err: unknown) => {
+        // The row could not be read (the database is away): a key this process already holds is still the
+        // key. Only the store's own verdicts (destroyed, unknown) take a cached key away.
+        if (cached && !options.fresh && !(err instanceof DataKeyDestroyedError) && !(err instanceof UnknownDataKeyError)) return cached.key;
+        throw err;
+      })
+      .finally(() => this.loading.delete(keyId));
     if (!options.fresh) this.loading.set(keyId, load);
     return load;
   }

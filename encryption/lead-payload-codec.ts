@@ -2,7 +2,7 @@ import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/co
 import { temporal } from '@temporalio/proto';
 import { isLeadWorkflowId } from '../client/lead-id';
 import { open, seal } from './aes-gcm';
-import { DataKeyDestroyedError, type DataKey, type KeyStore } from './key-store';
+import { DataKeyDestroyedError, UnknownDataKeyError, type DataKey, type KeyStore } from './key-store';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -10,6 +10,16 @@ const ENCODING_METADATA = 'encoding';
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
+
+export interface LeadPayloadCodecOptions {
+  /**
+   * How long `encode` waits for a key the store cannot read right now (the database is away) before it
+   * fails; default 0, fail at once. A worker waits: the SDK encodes a failed task's failure with this codec,
+   * and when that encoding throws it fails the whole worker (found by npm run chaos: a 30 s database outage
+   * ended both workers). The wait only holds that one task, which Temporal times out and retries anyway.
+   */
+  keyWaitMs?: number;
+}
 
 /**
  * Encrypts every payload Leadflow hands to Temporal with the key of the lead it belongs to.
@@ -25,13 +35,29 @@ const text = new TextDecoder();
  * still replay.
  */
 export class LeadPayloadCodec implements PayloadCodec {
-  constructor(private readonly keys: KeyStore) {}
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly options: LeadPayloadCodecOptions = {},
+  ) {}
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     if (payloads.length === 0) return payloads;
     const leadId = context?.workflowId !== undefined && isLeadWorkflowId(context.workflowId) ? context.workflowId : undefined;
-    const key = leadId ? await this.keys.leadKey(leadId) : await this.keys.systemKey();
+    const key = await this.waitForKey(() => (leadId ? this.keys.leadKey(leadId) : this.keys.systemKey()));
     return payloads.map((payload) => encryptPayload(payload, key));
+  }
+
+  /** The key, asked again with a backoff while the store cannot read it, for up to `keyWaitMs`. */
+  private async waitForKey(get: () => Promise<DataKey>): Promise<DataKey> {
+    const deadline = Date.now() + (this.options.keyWaitMs ?? 0);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await get();
+      } catch (err) {
+        if (err instanceof DataKeyDestroyedError || err instanceof UnknownDataKeyError || Date.now() >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * 2 ** attempt)));
+      }
+    }
   }
 
   async decode(payloads: Payload[]): Promise<Payload[]> {

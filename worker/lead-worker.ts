@@ -13,6 +13,13 @@ import { ensureDispatcher } from '../client/webhook-dispatcher';
 import { keyStoreSealer, leadflowDataConverter, type KeyStore } from '../encryption';
 import { installWorkflowThreadGuard } from './workflow-thread-guard';
 
+/**
+ * How long the worker's codec waits for a data key the database cannot give right now. The SDK encodes a
+ * failed task's failure with the codec, and an encoding that throws fails the whole worker: found by
+ * `npm run chaos`, where a 30 s database outage ended both workers. Waiting holds only that task.
+ */
+export const WORKER_KEY_WAIT_MS = 5 * 60_000;
+
 /** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) for production start-up. */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../workflow-bundle.js');
 
@@ -27,10 +34,14 @@ export async function createLeadWorker(
   db: Db,
   connection: NativeConnection,
   keys: KeyStore,
-  dataConverter: DataConverter = leadflowDataConverter(keys),
+  dataConverter: DataConverter = leadflowDataConverter(keys, { keyWaitMs: WORKER_KEY_WAIT_MS }),
 ): Promise<Worker> {
   // Leads take this policy at their next cycle: keep it, so their scores stay explainable.
   await savePolicyVersion(db, config.policy);
+  // Loaded while the database answers: when a workflow task fails (its lead's key could not be read
+  // because the database is away, say), the SDK reports the failure encrypted with the system key, and
+  // the key store keeps serving a key it holds while the database is away (see WORKER_KEY_WAIT_MS).
+  await keys.systemKey();
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const bundleSource = config.production
     ? { workflowBundle: { codePath: requireBundle() } }

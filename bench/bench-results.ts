@@ -1,6 +1,7 @@
 import type { Mode } from './lib/context';
 import type { MachineInfo } from './lib/environment';
 import type { ProfileSummary } from './profile-summary';
+import type { ActionsResult } from './scenarios/actions';
 import type { DecisionResult } from './scenarios/decision';
 import type { DeliveryResult } from './scenarios/delivery';
 import type { FunnelResult } from './scenarios/funnel';
@@ -17,8 +18,9 @@ import type { StormResult } from './scenarios/storm';
 /**
  * `plaintext` is not a scenario of its own: intake and decisions also run against Leadflow with encryption off.
  * Nor is `delivery`: a webhook endpoint and its receiver during intake, for the delivery lag.
+ * `actions` reads the other scenarios' leads and drives a handful more, for the Actions per path.
  */
-export const scenarioNames = ['intake', 'decision', 'storm', 'sla', 'scale', 'funnel', 'plaintext', 'delivery'] as const;
+export const scenarioNames = ['intake', 'decision', 'storm', 'sla', 'scale', 'funnel', 'plaintext', 'delivery', 'actions'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export interface Sizes {
@@ -58,6 +60,8 @@ export interface BenchResults {
   sla?: SlaResult[];
   scale?: { samples: ScaleSample[]; growth?: GrowthResult; note?: string };
   funnel?: FunnelResult;
+  /** Temporal Cloud billable Actions per path of a lead, beside the bare engine's (issue 17). */
+  actions?: ActionsResult;
   profiles?: ProfileSummary[];
   /** Processes the bench started that died during the run, with the last lines of their logs. */
   deaths?: string[];

@@ -159,6 +159,35 @@ export function deliveryMarkdown(r: BenchResults): string {
   return lines.join('\n');
 }
 
+/**
+ * Temporal Cloud billable Actions per path of a lead, the bare engine's beside each (issue 17): counted
+ * from the leads' own histories with bench/lib/billable-actions.ts. Empty without the scenario.
+ */
+export function actionsTable(r: BenchResults): string {
+  const a = r.actions;
+  if (!a) return '';
+  const types = (byType: Record<string, number>): string =>
+    Object.entries(byType)
+      .filter(([, n]) => n > 0)
+      .map(([t, n]) => `${t} ${fmt(n, 1)}`)
+      .join(', ');
+  return [
+    'Temporal Cloud Actions per path (as Temporal Cloud bills them, counted from the histories of this run\'s leads by bench/lib/billable-actions.ts; ' +
+      'medians; a Query, an activity heartbeat or a rejected Update is an Action too but is in no history, and none is on these paths):',
+    '',
+    '| path | Leadflow | floor | ratio | Leadflow by type | from | floor is |',
+    '| --- | ---: | ---: | ---: | --- | --- | --- |',
+    ...a.paths.map(
+      (p) =>
+        `| ${p.path} | ${fmt(p.leadflow, 2)} | ${fmt(p.floor, 0)} | ${p.leadflow !== undefined && p.floor ? x(p.leadflow / p.floor, 1) : 'n/a'} | ${types(p.byType)} | ` +
+        `${p.source}${p.samples.length > 1 ? ` (each: ${p.samples.join(', ')})` : ''} | ${p.floorSource} |`,
+    ),
+    '',
+    ...(a.notes.length ? [`Notes: ${a.notes.join('; ')}.`, ''] : []),
+    `(${fmt(a.seconds, 0)} s, bounded: the paths the other scenarios do not run were driven here on a few leads each.)`,
+  ].join('\n');
+}
+
 /** Every scenario's figures as markdown: what `bench/results/<date>.md` holds and the run prints. */
 export function resultsMarkdown(r: BenchResults): string {
   const out: string[] = [
@@ -172,6 +201,8 @@ export function resultsMarkdown(r: BenchResults): string {
     ratioTable(r),
     '',
   ];
+  const actions = actionsTable(r);
+  if (actions) out.push(actions, '');
   const encryption = encryptionTable(r);
   if (encryption) out.push(encryption, '');
   const cpuRows = (['temporal', 'worker', 'api', 'postgres', 'floorWorker', 'bench'] as const).map((k) => {
@@ -195,7 +226,8 @@ export function resultsMarkdown(r: BenchResults): string {
         `workflow tasks waiting in the task queue ${fmt(b.workflowTaskQueueMs, 0)} ms + running ${fmt(b.workflowTaskRunMs, 0)} ms (${b.workflowTasks} tasks), ` +
         `activities waiting ${fmt(b.activityQueueMs, 0)} ms + running ${fmt(b.activityRunMs, 0)} ms (${b.activities} activities), plus the gaps between them. ` +
         `Once settled, a new MQL's history holds ${fmt(b.settled.historyEvents, 0)} events: ${fmt(b.settled.workflowTasks, 0)} workflow tasks and activities ` +
-        `${Object.entries(b.settled.activities).map(([t, n]) => `${t} ×${n}`).join(', ')} (the floor's empty workflow: one workflow task, no activity).`,
+        `${Object.entries(b.settled.activities).map(([t, n]) => `${t} ×${n}`).join(', ')} (the floor's empty workflow: one workflow task, no activity)` +
+        `${b.settled.actions !== undefined ? `, and ${fmt(b.settled.actions, 0)} Temporal Cloud Actions (the floor's signalWithStart: 1)` : ''}.`,
       '',
     );
   }

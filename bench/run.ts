@@ -11,6 +11,7 @@ import { resultsMarkdown } from './report';
 import { profileMarkdown, summarizeProfileDir } from './profile-summary';
 import { runDecisions } from './scenarios/decision';
 import { disableDeliveryEndpoint, measureDelivery, startDeliveryProbe, stopDeliveryProbe, type DeliveryProbe } from './scenarios/delivery';
+import { runActionsPerLead } from './scenarios/actions';
 import { runFunnel } from './scenarios/funnel';
 import { runIntake } from './scenarios/intake';
 import { growOpenLeads, projectionLag, sample, type ScaleSample } from './scenarios/scale';
@@ -23,10 +24,11 @@ import { runStorm } from './scenarios/storm';
  *   --concurrency N   requests in flight for intake, decisions and the storm (default 16)
  *   --reps N          repetitions of intake and decisions (default 3 quick, 5 full)
  *   --budget-min N    wall-clock budget of the whole run; scenarios that cannot fit are skipped, and say so
- *   --only a,b        run only these scenarios: intake, decision, storm, sla, scale, funnel, plaintext, delivery
+ *   --only a,b        run only these scenarios: intake, decision, storm, sla, scale, funnel, plaintext, delivery, actions
  *   --skip a,b        run all but these (e.g. --skip plaintext)
  *                     plaintext: intake and decisions also against Leadflow with encryption off, for its cost
  *                     delivery: a webhook endpoint and a verifying receiver during intake, for the delivery lag
+ *                     actions: Temporal Cloud Actions per path, from the leads' histories (a handful more leads driven for it)
  *   --profile         run the lead worker and the API under node --cpu-prof (intake only unless --only)
  *   --max-signals-per-run N   the dev server's per-run signal cap (Temporal's default 10,000), to reach it with a small storm
  *   --runs N          whole runs, one after another, each on a new server and database; then their medians
@@ -86,7 +88,7 @@ function options() {
   });
   if (values.help) {
     console.log(
-      'usage: npm run bench -- [--quick] [--concurrency N] [--reps N] [--budget-min N] [--only|--skip intake,decision,storm,sla,scale,funnel,plaintext,delivery] [--profile] [--max-signals-per-run N] [--runs N] [--out DIR]',
+      'usage: npm run bench -- [--quick] [--concurrency N] [--reps N] [--budget-min N] [--only|--skip intake,decision,storm,sla,scale,funnel,plaintext,delivery,actions] [--profile] [--max-signals-per-run N] [--runs N] [--out DIR]',
     );
     process.exit(0);
   }
@@ -305,6 +307,17 @@ async function runOnce(opts: Options, suffix: string): Promise<{ results: BenchR
       };
     }
     if (has('funnel')) results.funnel = await scenario('funnel', () => runFunnel(ctx, sizes.funnelEvents, sizes.funnelCalls));
+    if (has('actions')) {
+      // Last, and outside the budget (bounded: about a minute): it reads the leads the scenarios above left.
+      const storm = results.storm;
+      results.actions = await scenario('actions', () =>
+        runActionsPerLead(ctx, {
+          intakeLeadIds: mqls,
+          ...(results.decision?.decided ? { decided: results.decision.decided } : {}),
+          ...(storm ? { storm: { runs: storm.runDetails, delivered: storm.delivered, events: storm.events } } : {}),
+        }),
+      );
+    }
   } catch (err) {
     env.keepTmp = true;
     results.notes.push(`run failed: ${err instanceof Error ? err.message : String(err)}`);

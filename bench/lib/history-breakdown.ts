@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { countBillableActions, type HistoryEventLike } from './billable-actions';
 import { median, round } from './stats';
 
 interface HistoryEvent {
@@ -41,7 +42,15 @@ export interface Breakdown {
    * Whole history once the lead has settled (owner assigned): events, workflow tasks, activities by
    * type (activity tasks by name; local activities as `name (local)`, from their markers).
    */
-  settled: { historyEvents: number; workflowTasks: number; activities: Record<string, number> };
+  settled: {
+    historyEvents: number;
+    workflowTasks: number;
+    activities: Record<string, number>;
+    /** Temporal Cloud Actions of the settled history (bench/lib/billable-actions.ts): median, and each lead's. */
+    actions?: number;
+    actionsPerLead?: number[];
+    actionsByType?: Record<string, number>;
+  };
 }
 
 const ms = (t: HistoryEvent['eventTime']): number => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
@@ -58,7 +67,14 @@ export async function intakeBreakdown(client: Client, workflowIds: string[]): Pr
   for (const id of workflowIds) {
     const history = await client.workflow.getHandle(id).fetchHistory();
     const events = (history.events ?? []) as HistoryEvent[];
-    const whole: Breakdown['settled'] = { historyEvents: events.length, workflowTasks: 0, activities: {} };
+    const billed = countBillableActions(events as HistoryEventLike[]);
+    const whole: Breakdown['settled'] = {
+      historyEvents: events.length,
+      workflowTasks: 0,
+      activities: {},
+      actions: billed.total,
+      actionsByType: billed.byType,
+    };
     for (const e of events) {
       if (e.workflowTaskCompletedEventAttributes) whole.workflowTasks++;
       const task = e.activityTaskScheduledEventAttributes?.activityType?.name;
@@ -112,6 +128,11 @@ export async function intakeBreakdown(client: Client, workflowIds: string[]): Pr
       historyEvents: median(settled.map((s) => s.historyEvents)),
       workflowTasks: median(settled.map((s) => s.workflowTasks)),
       activities: Object.fromEntries(activityTypes.map((t) => [t, median(settled.map((s) => s.activities[t] ?? 0))])),
+      actions: median(settled.map((s) => s.actions ?? 0)),
+      actionsPerLead: settled.map((s) => s.actions ?? 0),
+      actionsByType: Object.fromEntries(
+        [...new Set(settled.flatMap((s) => Object.keys(s.actionsByType ?? {})))].map((t) => [t, median(settled.map((s) => s.actionsByType?.[t] ?? 0))]),
+      ),
     },
   };
 }

@@ -7,6 +7,8 @@ import { encryptionOf, figures, measured, pairSummary, ratios, sideOrder, type P
 export interface DecisionResult extends PairResult {
   /** Decided leads whose `leads` row showed the new stage when read right after the answer. */
   projectedBeforeAnswer: { checked: number; ok: number };
+  /** A few leads of the last repetition by decision, whose histories give the Actions of a decision (scenario "actions"). */
+  decided?: { accept: string[]; reject: string[] };
 }
 
 /**
@@ -29,6 +31,7 @@ export async function runDecisions(
   // Each Leadflow decides on the MQLs it created: the plaintext worker cannot read an encrypted lead.
   const pools = { leadflow: [...mqlLeadIds], plaintext: [...plaintextMqlLeadIds] };
   const projected = { checked: 0, ok: 0 };
+  const decided = { accept: [] as string[], reject: [] as string[] };
 
   const need = (ctx.reps + 1) * count;
   for (const side of withPlaintext ? (['leadflow', 'plaintext'] as const) : (['leadflow'] as const)) {
@@ -68,6 +71,11 @@ export async function runDecisions(
         const expected = accept ? 'sal' : 'recycled';
         const stage = (answer.body as { lead?: { stage?: string } }).lead?.stage;
         if (stage !== expected) throw new Error(`expected ${expected}, got ${stage}`);
+        if (side === 'leadflow') {
+          const sample = decided[accept ? 'accept' : 'reject'];
+          sample.push(leadId);
+          if (sample.length > 5) sample.shift();
+        }
         // The contract under test: the read model has the decision by the time the caller hears back.
         // One in 10 is read right after its answer, without holding up the timed request.
         if (i % 10 === 0) checks.push(
@@ -141,5 +149,5 @@ export async function runDecisions(
     projected.checked++;
     if (c.stage === c.expected) projected.ok++;
   }
-  return { ...pairSummary(count, concurrency, reps), projectedBeforeAnswer: projected };
+  return { ...pairSummary(count, concurrency, reps), projectedBeforeAnswer: projected, decided };
 }

@@ -4,6 +4,7 @@ import { workflowIdForLead } from '../../client/lead-id';
 import { defaultLeadPolicy } from '../../domain/lead-policy';
 import { engagementPoints } from '../../domain/scoring';
 import { leadStateQuery } from '../../workflows/lead.messages';
+import { countBillableActions, splitIntoSteps } from '../lib/billable-actions';
 import { inquiryForm, type BenchContext } from '../lib/context';
 import { runClosedLoop, sleep, waitFor } from '../lib/load';
 import { round, summarize } from '../lib/stats';
@@ -41,6 +42,10 @@ export interface StormResult {
     workflowTasksFailed: number;
     workflowTasksTimedOut: number;
     firstFailure?: string;
+    /** Temporal Cloud Actions of this run's history (bench/lib/billable-actions.ts). */
+    actions?: number;
+    /** Of those, creating the lead (its start and first form fill): only in the first run. */
+    creationActions?: number;
   }[];
   finalState: { correct: boolean; checks: Record<string, { expected: unknown; actual: unknown }> };
   /** The bare engine: as many signals to one open workflow, from the client, at the same concurrency. */
@@ -161,7 +166,15 @@ export async function runStorm(ctx: BenchContext, events: number, maxMs: number)
       const history = await env.client!.workflow.getHandle(workflowId, info.runId).fetchHistory();
       const evs = history.events ?? [];
       const failed = evs.filter((e) => e.workflowTaskFailedEventAttributes);
+      const firstRun = !evs[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+      const creation = firstRun
+        ? splitIntoSteps(evs)
+            .filter((st) => st.trigger.kind === 'start' || (st.trigger.kind === 'update' && st.trigger.name === 'submitForm'))
+            .reduce((n, st) => n + st.actions.total, 0)
+        : 0;
       runDetails.push({
+        actions: countBillableActions(evs).total,
+        creationActions: creation,
         runId: info.runId,
         status: info.status.name,
         historyLength: evs.length,

@@ -1,13 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { Client as PgClient } from 'pg';
 import pino from 'pino';
 import { buildOpenApiDocument } from '../api/openapi';
 import { startApiServer, type RunningApi } from '../api/server';
@@ -17,7 +15,7 @@ import { migrateToLatest } from '../db/migrate';
 import { createKeyStore, leadflowDataConverter } from '../encryption';
 import { generateMasterKeySpec } from '../encryption/master-keys';
 import { createLeadWorker } from '../worker/lead-worker';
-import { leadSearchAttributeFlags } from '../workflows/lead.search-attributes';
+import { connectTemporal, databaseUrlFor, devServerArgs, freePort, pgAdmin, spawnLogged, stopChild, toolPath, withTimeout } from './lib/local-stack';
 
 /*
  * `npm run fuzz`: schemathesis against the API's own /openapi.json, with a key that has every scope.
@@ -39,8 +37,6 @@ const DEFAULT_SEED = 1;
 const DEFAULT_MAX_EXAMPLES = 50;
 /** The checks issue 16 asks for, plus the documented headers (Retry-After on 429 and 503). */
 const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_schema_conformance', 'response_headers_conformance'];
-const POSTGRES_ADMIN_URL = process.env.LEADFLOW_FUZZ_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const root = path.resolve(__dirname, '..');
 /** Only for this throwaway environment: lead ids are HMACs of the email under it. */
 const FUZZ_LEAD_ID_SECRET = 'npm-run-fuzz-lead-id-secret-not-for-production';
 /**
@@ -110,13 +106,7 @@ async function main(): Promise<number> {
     say(`starting the Temporal dev server on ${temporalAddress}`);
     const temporal = spawnLogged(
       temporalCli,
-      [
-        'server', 'start-dev', '--headless', '--ip', '127.0.0.1',
-        '--port', String(grpcPort), '--http-port', String(httpPort), '--metrics-port', String(metricsPort),
-        '--log-level', 'error',
-        ...leadSearchAttributeFlags.flatMap((a) => ['--search-attribute', a]),
-        '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
-      ],
+      devServerArgs({ grpc: grpcPort, http: httpPort, metrics: metricsPort }),
       path.join(tmpDir, 'temporal.log'),
     );
     stops.push({ name: 'Temporal dev server', stop: () => stopChild(temporal) });
@@ -128,13 +118,12 @@ async function main(): Promise<number> {
     say(`creating PostgreSQL database ${dbName}`);
     await pgAdmin(`create database ${dbName}`);
     stops.push({ name: `database ${dbName}`, stop: () => pgAdmin(`drop database if exists ${dbName} with (force)`) });
-    const databaseUrl = new URL(POSTGRES_ADMIN_URL);
-    databaseUrl.pathname = `/${dbName}`;
+    const databaseUrl = databaseUrlFor(dbName);
 
     const apiKey = `fuzz-${randomBytes(16).toString('hex')}`;
     const config = loadConfig({
       TEMPORAL_ADDRESS: temporalAddress,
-      DATABASE_URL: databaseUrl.toString(),
+      DATABASE_URL: databaseUrl,
       PORT: String(apiPort),
       // One key with every scope, so every operation is reached past its scope check.
       LEADFLOW_API_KEYS: `fuzz:${apiKey}:intake+sales+read+codec+admin`,
@@ -396,89 +385,6 @@ function noOutboundHttp(): typeof fetch {
   };
   // For the seeding only, and only to this API.
   return real;
-}
-
-function toolPath(script: string, name: string): string {
-  const out = execFileSync('bash', [path.join(root, 'scripts', script), '--print'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = out.split('\n').find((l) => l.startsWith(`${name}=`));
-  if (!line) throw new Error(`scripts/${script} --print did not name ${name}`);
-  return line.slice(name.length + 1).trim();
-}
-
-function spawnLogged(command: string, args: string[], logFile: string): ChildProcess {
-  const log = createWriteStream(logFile);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  // Should this process die without its finally block, the server must not outlive it.
-  const killOnExit = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
-  return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  if ((await withTimeout(gone, 10_000).then(() => 'gone', () => 'timeout')) === 'timeout') {
-    child.kill('SIGKILL');
-    await gone;
-  }
-}
-
-async function connectTemporal(address: string, server: ChildProcess): Promise<Connection> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`the Temporal dev server exited with ${server.exitCode}`);
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return connection;
-      } catch (err) {
-        await connection.close();
-        throw err;
-      }
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`the Temporal dev server did not answer within 60 s: ${String(err)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function pgAdmin(statement: string): Promise<void> {
-  const client = new PgClient({ connectionString: POSTGRES_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 main().then(

@@ -14,6 +14,8 @@ const lastSample = (r: BenchResults) => {
   return samples.reduce<(typeof samples)[number] | undefined>((best, s) => (!best || s.openLeads > best.openLeads ? s : best), undefined);
 };
 
+const actionsOf = (r: BenchResults, path: string): number | undefined => r.actions?.paths.find((p) => p.path.startsWith(path))?.leadflow;
+
 /** The figures the issue asks for, in the order of its scenarios. */
 export const FIGURES: Figure[] = [
   { label: '1. intake throughput, Leadflow', unit: 'leads/s', get: (r) => r.intake?.leadflow.perSecond },
@@ -69,6 +71,8 @@ export const FIGURES: Figure[] = [
   { label: '5. Temporal DB at the last sample', unit: 'MiB', get: (r) => lastSample(r)?.temporalDbMiB },
   { label: '5. projection lag p99 during intake', unit: 'ms', get: (r) => r.scale?.growth?.projectionLag.p99Ms ?? r.intake?.projectionLag.p99Ms },
   { label: '5. funnel report p50', unit: 'ms', get: (r) => (r.funnel?.status === 'measured' ? r.funnel.p50Ms : undefined) },
+  { label: '6. Temporal Cloud Actions per new MQL', unit: 'Actions', get: (r) => actionsOf(r, 'new MQL') },
+  { label: '6. Temporal Cloud Actions per journey to won', unit: 'Actions', get: (r) => actionsOf(r, 'full journey to won') },
 ];
 
 /** Whole-run medians: each figure's median over the runs that measured it, beside every run's value. */

@@ -185,10 +185,12 @@ interface Deadline {
 
 /** The SLA windows of every lead, from its events, and each deadline in them. */
 function slaDeadlines(events: Map<string, LeadEvent[]>, requests: RecordedRequest[], now: number): { windows: SlaWindow[]; deadlines: Deadline[] } {
-  const decisionsSent = new Map<string, { op: string; at: number }[]>();
+  // The decisions that may have been applied (a 4xx was not): when each was first sent, by lead.
+  const decisionsSent = new Map<string, { op: string; at: number; acked: boolean; answerSeq?: number }[]>();
   for (const r of requests) {
     if (!(r.op in decisionEventTypes) || r.leadId === undefined || r.attempts.length === 0) continue;
-    decisionsSent.set(r.leadId, [...(decisionsSent.get(r.leadId) ?? []), { op: r.op, at: r.attempts[0]!.at }]);
+    if (r.status !== undefined && r.status >= 400 && r.status < 500) continue;
+    decisionsSent.set(r.leadId, [...(decisionsSent.get(r.leadId) ?? []), { op: r.op, at: r.attempts[0]!.at, acked: ok2xx(r), answerSeq: r.answerSeq }]);
   }
   const windows: SlaWindow[] = [];
   for (const [leadId, list] of events) {
@@ -196,9 +198,9 @@ function slaDeadlines(events: Map<string, LeadEvent[]>, requests: RecordedReques
     let open: SlaWindow | undefined;
     let previous: LeadEvent | undefined;
     for (const event of list) {
-      // A rejection or a loss is followed by the recycle or disqualification that ends the window, in the
-      // same decision: the window was closed by that decision.
-      const closer = opOf[event.type] === undefined && previous && opOf[previous.type] && previous.occurredAt === event.occurredAt ? previous : event;
+      // A rejection or a loss is followed, in the same decision, by the recycle or disqualification that
+      // ends the window: the window was closed by that decision.
+      const closer = previous && (previous.type === 'LeadRejected' || previous.type === 'LeadLost') && previous.occurredAt === event.occurredAt ? previous : event;
       previous = event;
       const before = state.sla;
       state = evolve(state, event);
@@ -241,8 +243,13 @@ function slaDeadlines(events: Map<string, LeadEvent[]>, requests: RecordedReques
     let until = w.closedBy ? Date.parse(w.closedBy.occurredAt) : now;
     const op = w.closedBy ? opOf[w.closedBy.type] : undefined;
     if (op) {
-      const sent = (decisionsSent.get(w.leadId) ?? []).filter((d) => d.op === op && d.at <= until).map((d) => d.at);
-      if (sent.length > 0) until = Math.max(...sent);
+      // The one that closed it: an acknowledged one if there is one, else one whose answer was lost; of
+      // several, the first sent (the lead refuses a second once the stage has moved on).
+      // (An acknowledged one whose answer showed an earlier seq was applied before this window closed.)
+      const closedSeq = w.closedBy!.seq;
+      const candidates = (decisionsSent.get(w.leadId) ?? []).filter((d) => d.op === op && d.at <= until && (!d.acked || (d.answerSeq ?? 0) >= closedSeq));
+      const preferred = candidates.some((d) => d.acked) ? candidates.filter((d) => d.acked) : candidates;
+      if (preferred.length > 0) until = Math.min(...preferred.map((d) => d.at));
     }
     const add = (label: string, instant: string, fired: number): void => {
       deadlines.push({ w, label, instant, fired, fellDue: Date.parse(instant) < until, ...(op ? { op } : {}) });

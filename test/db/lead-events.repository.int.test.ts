@@ -40,6 +40,13 @@ function asRow(m: LeadReadModel): Record<string, unknown> {
 
 const foldedRow = (leadId: string, events: readonly LeadEvent[]) => asRow(toReadModel(foldEvents(leadId, events)));
 
+/**
+ * The two many-leads tests write thousands of events one batch at a time; embedded PGlite on a loaded
+ * 2-core machine took more than jest's 120 s for them once. The bound only caps a hang: nothing here
+ * measures speed.
+ */
+const MANY_LEADS_TIMEOUT_MS = 600_000;
+
 /** A lead driven down a named journey. */
 const drive = (name: string, leadId: string): LeadDriver => journeys[name]!(new LeadDriver(leadId));
 
@@ -355,7 +362,7 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
       await db.deleteFrom('leads').execute();
       await rebuildLeadsFromEvents(db, sealer);
       expect(await allLeadRows()).toStrictEqual(snapshot);
-    });
+    }, MANY_LEADS_TIMEOUT_MS);
 
     it('a rebuild running while the live projection writes ends with every row at the fold', async () => {
       const leads = Array.from({ length: 40 }, (_, i) => randomHistory(id(`during-${String(i).padStart(2, '0')}`), 5000 + i));
@@ -380,6 +387,6 @@ describe.each<Backend>(['postgres', 'pglite'])('lead event store on %s', (backen
         .orderBy('leadId')
         .execute();
       expect(live).toEqual(leads.map((l) => foldedRow(l.leadId, l.events)));
-    });
+    }, MANY_LEADS_TIMEOUT_MS);
   });
 });

@@ -261,16 +261,7 @@ export function decide(
     case 'AssignOwner': {
       const kind = slaKindOf(state.stage);
       if (!kind || state.owner !== undefined) return refuseStage(command, state);
-      const { slaDueAt, remindAt, ...clock } = deadlinesAsEventData(kind, now, policy, command.owner, state.profile.country);
-      draft.emit('LeadAssigned', {
-        owner: command.owner,
-        slaKind: kind,
-        slaDueAt,
-        remindAt,
-        assignment: state.breachedOwners.length + 1,
-        ...clock,
-        policyVersion: policy.version,
-      });
+      draft.emit('LeadAssigned', assignmentData(kind, command.owner, state, now, policy));
       return draft.decision();
     }
     case 'ReassignLead': {
@@ -284,15 +275,8 @@ export function decide(
       }
       // A fresh window for the new owner, counted as the policy counts it (their calendar with business
       // hours). Breaches so far stay counted: handing a lead to a colleague does not buy it another round.
-      const { slaDueAt, remindAt, ...clock } = deadlinesAsEventData(kind, now, policy, command.owner, state.profile.country);
       draft.emit('LeadAssigned', {
-        owner: command.owner,
-        slaKind: kind,
-        slaDueAt,
-        remindAt,
-        assignment: state.breachedOwners.length + 1,
-        ...clock,
-        policyVersion: policy.version,
+        ...assignmentData(kind, command.owner, state, now, policy),
         by: command.by,
         ...(state.owner !== undefined ? { previousOwner: state.owner } : {}),
         ...(command.reason !== undefined ? { reason: command.reason } : {}),
@@ -740,6 +724,24 @@ function reach(state: LeadState, stage: LeadStage, at: string): LeadState {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * LeadAssigned's fields for `owner` taking the lead with a fresh window of the stage (routing and a
+ * manager's reassignment alike): the deadlines as the policy counts them for that owner, and the count of
+ * assignments, breaches so far included.
+ */
+function assignmentData(kind: 'mql' | 'sal', owner: string, state: LeadState, now: string, policy: LeadPolicy) {
+  const { slaDueAt, remindAt, ...clock } = deadlinesAsEventData(kind, now, policy, owner, state.profile.country);
+  return {
+    owner,
+    slaKind: kind,
+    slaDueAt,
+    remindAt,
+    assignment: state.breachedOwners.length + 1,
+    ...clock,
+    policyVersion: policy.version,
+  };
+}
 
 /** SLA deadlines as event fields; the reminder list and calendar only when they add something. */
 function deadlinesAsEventData(
